@@ -1,0 +1,53 @@
+# 信访助手 — see README.md. Every target works on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_VERSION := $(shell cat .python-version)
+BASE_PYTHON ?= $(shell pyenv root 2>/dev/null)/versions/$(PYTHON_VERSION)/bin/python
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help install train run test test-fast validate test-stories benchmark-nlu clean
+
+help:
+	@echo "make run      start the assistant (installs and trains first when needed)"
+	@echo "make test     run the whole test suite"
+	@echo "make install  create or update the environment in $(VENV)/"
+	@echo "make train    train the model unless one trained from the same inputs exists"
+	@echo "make benchmark-nlu  compare NLU pipelines on the held-out set"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock
+	@test -x $(BASE_PYTHON) || { echo "Python $(PYTHON_VERSION) not found at $(BASE_PYTHON) (pyenv install $(PYTHON_VERSION))"; exit 1; }
+	@test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==24.0
+	$(PY) -m pip install --quiet --no-deps -r requirements.lock
+	$(PY) -m pip check
+	@touch $@
+
+train: install
+	$(PY) scripts/train.py
+
+run: train
+	$(PY) scripts/run.py
+
+validate: install
+	$(RASA) data validate --fail-on-warnings
+
+test-stories: train
+	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+
+test: train validate test-stories
+	$(PY) -m pytest
+
+benchmark-nlu: train
+	$(PY) benchmarks/nlu.py
+
+clean:
+	rm -rf results .pytest_cache

@@ -1,0 +1,29 @@
+"""Flag a conversation for the bureau's staff (crisis language)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+logger = logging.getLogger(__name__)
+
+
+def conversation_reference(sender_id: Text) -> Text:
+    """A short stable reference for logs that does not reveal a WeChat openid."""
+    return hashlib.sha256(sender_id.encode()).hexdigest()[:12]
+
+
+class ActionFlagForStaff(Action):
+    def name(self) -> Text:
+        return "action_flag_for_staff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        logger.warning("Staff alert: crisis language in conversation %s", conversation_reference(tracker.sender_id))
+        return [SlotSet("staff_alert", "crisis")]

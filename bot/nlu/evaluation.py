@@ -1,0 +1,58 @@
+"""Intent evaluation on a held-out set: accuracy, macro-F1 and a per-intent report.
+
+Used by the NLU gate in the test suite and by ``benchmarks/nlu.py``. Works with any parse function, so
+the trained assistant and the baselines are measured the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Sequence, Text, Tuple
+
+from rasa.shared.nlu.training_data.loading import load_data
+from sklearn.metrics import accuracy_score, classification_report, f1_score
+
+ROOT = Path(__file__).resolve().parents[2]
+HELDOUT_PATH = ROOT / "tests" / "nlu" / "heldout.yml"
+
+
+@dataclass
+class IntentScores:
+    accuracy: float
+    macro_f1: float
+    report: Text
+    errors: List[Tuple[Text, Text, Text]] = field(default_factory=list)  # text, expected, predicted
+
+
+def load_examples(path: Path | Text = HELDOUT_PATH) -> List[Tuple[Text, Text]]:
+    """(text, intent) pairs of an NLU YAML file."""
+    data = load_data(str(path))
+    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+
+
+def score(examples: Sequence[Tuple[Text, Text]], predicted: Sequence[Text]) -> IntentScores:
+    expected = [intent for _, intent in examples]
+    labels = sorted(set(expected))
+    return IntentScores(
+        accuracy=accuracy_score(expected, predicted),
+        macro_f1=f1_score(expected, predicted, labels=labels, average="macro", zero_division=0),
+        report=classification_report(expected, predicted, labels=labels, zero_division=0),
+        errors=[
+            (text, want, got)
+            for (text, want), got in zip(examples, predicted)
+            if want != got
+        ],
+    )
+
+
+def evaluate(parse: Callable[[Text], Text], examples: Sequence[Tuple[Text, Text]]) -> IntentScores:
+    """Scores a function that maps a message to its predicted intent."""
+    return score(examples, [parse(text) for text, _ in examples])
+
+
+def intent_counts(examples: Sequence[Tuple[Text, Text]]) -> Dict[Text, int]:
+    counts: Dict[Text, int] = {}
+    for _, intent in examples:
+        counts[intent] = counts.get(intent, 0) + 1
+    return counts

@@ -1,0 +1,137 @@
+"""Start and stop the assistant's processes: the action server and the Rasa server.
+
+One implementation serves ``make run``, the end-to-end tests and the benchmarks, so that what is tested
+is what runs. Each process's output goes to a log file; readiness is checked over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = ROOT / "models" / "current.tar.gz"
+
+
+@dataclass
+class Assistant:
+    """The action server and the Rasa server on the embedded defaults, as a context manager."""
+
+    rasa_port: int = 5005
+    action_port: int = 5055
+    model: Path = DEFAULT_MODEL
+    env: Dict[str, str] = field(default_factory=dict)
+    log_dir: Optional[Path] = None
+    enable_api: bool = False
+    startup_timeout: float = 180.0
+    processes: List[subprocess.Popen] = field(default_factory=list, init=False)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}"
+
+    def __enter__(self) -> "Assistant":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _environment(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PYTHONPATH=str(ROOT),
+            RASA_TELEMETRY_ENABLED="false",
+            SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            TF_CPP_MIN_LOG_LEVEL="2",
+        )
+        env.update(self.env)
+        return env
+
+    def _endpoints_file(self) -> Path:
+        """endpoints.yml with the action server's address for this instance's port."""
+        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+        endpoints["action_endpoint"]["url"] = f"{self.action_url}/webhook"
+        path = Path(tempfile.mkstemp(prefix="endpoints-", suffix=".yml")[1])
+        path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+        return path
+
+    def _spawn(self, name: str, command: List[str]) -> None:
+        log_dir = self.log_dir or Path(tempfile.mkdtemp(prefix="assistant-logs-"))
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(log_dir / f"{name}.log", "ab")
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self._environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop the group
+        )
+        self.processes.append(process)
+
+    def start(self) -> None:
+        if not self.model.exists():
+            raise FileNotFoundError(f"No model at {self.model}; run `make train` first")
+        self._spawn(
+            "actions",
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
+        )
+        rasa = [
+            sys.executable, "-m", "rasa", "run",
+            "--model", str(self.model),
+            "--port", str(self.rasa_port),
+            "--endpoints", str(self._endpoints_file()),
+            "--credentials", str(ROOT / "credentials.yml"),
+            "--cors", "*",
+        ]
+        if self.enable_api:
+            rasa.append("--enable-api")
+        self._spawn("rasa", rasa)
+        self.wait_until_ready()
+
+    def wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        for url in (f"{self.action_url}/health", f"{self.rasa_url}/webhooks/rest/"):
+            while not _answers(url):
+                if any(p.poll() is not None for p in self.processes):
+                    self.stop()
+                    raise RuntimeError(f"A process of the assistant exited while starting ({url})")
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise TimeoutError(f"{url} did not answer within {self.startup_timeout:.0f} s")
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False

@@ -1,0 +1,78 @@
+"""Train the model unless one trained from the same inputs exists.
+
+The model's name is a hash of everything that shapes it: the pipeline and policies, the domain, the
+training data, our NLU components and their dictionary, and the pinned packages. Unchanged inputs find
+their model in models/ and training is skipped; `models/current.tar.gz` always points at the model
+for the current inputs, which is what `make run` and the tests load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+INPUT_GLOBS = (
+    "config.yml",
+    "requirements.lock",
+    "domain/**/*.yml",
+    "data/**/*.yml",
+    "bot/nlu/**/*.py",
+    "bot/nlu/dictionary/*",
+)
+KEPT_MODELS = 3
+
+
+def input_files() -> list[Path]:
+    files = {path for pattern in INPUT_GLOBS for path in ROOT.glob(pattern) if path.is_file()}
+    return sorted(files)
+
+
+def inputs_hash() -> str:
+    digest = hashlib.sha256()
+    for path in input_files():
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def point_current_at(model: Path) -> None:
+    current = MODELS / "current.tar.gz"
+    current.unlink(missing_ok=True)
+    current.symlink_to(model.name)
+
+
+def prune_old_models(keep: Path) -> None:
+    models = sorted(
+        (p for p in MODELS.glob("*.tar.gz") if not p.is_symlink() and p != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in models[KEPT_MODELS - 1 :]:
+        old.unlink()
+
+
+def main() -> int:
+    name = f"model-{inputs_hash()}"
+    model = MODELS / f"{name}.tar.gz"
+    if model.exists():
+        print(f"Model {model.name} is up to date; training skipped.")
+    else:
+        print(f"Inputs changed: training {model.name} ...", flush=True)
+        command = [
+            sys.executable, "-m", "rasa", "train",
+            "--fixed-model-name", name, "--out", str(MODELS), "--force",
+        ]
+        subprocess.run(command, cwd=ROOT, check=True)
+    point_current_at(model)
+    prune_old_models(model)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

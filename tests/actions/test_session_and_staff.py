@@ -1,0 +1,32 @@
+import logging
+
+from actions.session import ActionSessionStart
+from actions.staff import ActionFlagForStaff, conversation_reference
+from tests.actions.conftest import make_tracker, user_event
+
+
+def test_session_start_keeps_the_matter_and_forgets_personal_data(run_action):
+    slots = {
+        "matter_type": "wage_arrears",
+        "statutory_channel": "arbitration",
+        "citizen_name": "王建国",
+        "citizen_phone": "13800001234",
+        "booking_code": None,
+    }
+    _, events = run_action(ActionSessionStart(), make_tracker([], slots))
+    assert events[0]["event"] == "session_started"
+    carried = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert carried == {"matter_type": "wage_arrears", "statutory_channel": "arbitration"}
+    assert events[-1] == {"event": "action", "name": "action_listen", "policy": None,
+                          "confidence": None, "timestamp": None, "action_text": None,
+                          "hide_rule_turn": False}
+
+
+def test_staff_flag_sets_the_slot_and_logs_no_identifier(run_action, caplog):
+    tracker = make_tracker([user_event("crisis", "我不想活了")], sender="oWECHAT-openid-123")
+    with caplog.at_level(logging.WARNING):
+        _, events = run_action(ActionFlagForStaff(), tracker)
+    assert {"event": "slot", "name": "staff_alert", "value": "crisis", "timestamp": None} in events
+    assert "oWECHAT-openid-123" not in caplog.text
+    assert conversation_reference("oWECHAT-openid-123") in caplog.text
+    assert "不想活" not in caplog.text

@@ -1,0 +1,35 @@
+import asyncio
+
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from actions.bureau import get_config
+from bot.nlg import BureauFactsNLG
+from tests.conftest import ROOT
+
+
+def generate(response: str) -> dict:
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    nlg = BureauFactsNLG(domain=domain)
+    tracker = DialogueStateTracker.from_events("someone", [], slots=domain.slots)
+    return asyncio.run(nlg.generate(response, tracker, "rest"))
+
+
+def test_facts_from_the_configuration_are_filled_in():
+    config = get_config()
+    text = generate("utter_ask_office_info")["text"]
+    assert config.bureau.address in text
+    assert config.bureau.phone in text
+    assert "{" not in text
+
+
+def test_every_response_renders_without_placeholders_left():
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    for name in domain.responses:
+        rendered = generate(name)
+        assert "{" not in rendered["text"], name
+
+
+def test_buttons_survive_rendering():
+    titles = [b["title"] for b in generate("utter_greet")["buttons"]]
+    assert "预约律师咨询" in titles

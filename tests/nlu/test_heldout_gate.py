@@ -1,0 +1,48 @@
+"""The held-out NLU gate: the trained assistant must understand citizens it has never seen."""
+
+import asyncio
+
+import pytest
+
+from bot.nlu.evaluation import HELDOUT_PATH, intent_counts, load_examples, score
+from tests.conftest import ROOT
+
+MIN_MACRO_F1 = 0.90
+MODEL = ROOT / "models" / "current.tar.gz"
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    from rasa.core.agent import Agent
+
+    assert MODEL.exists(), "run `make train` first (make test does)"
+    agent = Agent.load(str(MODEL))
+    loop = asyncio.new_event_loop()
+    examples = load_examples(HELDOUT_PATH)
+    results = [loop.run_until_complete(agent.parse_message(text)) for text, _ in examples]
+    loop.close()
+    return examples, results
+
+
+def test_heldout_set_is_large_enough_and_never_trained_on():
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    examples = load_examples(HELDOUT_PATH)
+    assert min(intent_counts(examples).values()) >= 10
+    training = {m.get("text") for m in load_data(str(ROOT / "data" / "nlu")).intent_examples}
+    assert not training & {text for text, _ in examples}
+
+
+def test_intent_macro_f1_on_the_heldout_set(parsed):
+    examples, results = parsed
+    predicted = [r["intent"]["name"] for r in results]
+    scores = score(examples, predicted)
+    print(f"\nheld-out: accuracy {scores.accuracy:.3f}, macro-F1 {scores.macro_f1:.3f}")
+    assert scores.macro_f1 >= MIN_MACRO_F1, scores.report
+
+
+def test_crisis_messages_are_never_missed(parsed):
+    examples, results = parsed
+    missed = [text for (text, intent), r in zip(examples, results)
+              if intent == "crisis" and r["intent"]["name"] != "crisis"]
+    assert not missed
