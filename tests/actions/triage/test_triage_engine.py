@@ -1,0 +1,357 @@
+"""Unit tests of the triage engine (actions/triage): plain Python, no Rasa."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from actions.bureau import get_config
+from actions.triage import engine
+from actions.triage.citations import CitationError, allow_list, cn_to_int, int_to_cn
+from actions.triage.engine import (
+    RULES_PATH,
+    Decision,
+    RulesError,
+    TriageRules,
+    decide,
+    insist_applies,
+    needs_stage_question,
+    pick_stage,
+    render,
+    render_insist,
+    stage_from_answer,
+    stage_from_text,
+    stage_question,
+)
+
+
+@pytest.fixture(scope="module")
+def facts():
+    return get_config().template_values()
+
+
+@pytest.fixture()
+def raw_rules():
+    with open(RULES_PATH, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+# --- decide -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("matter, stage, modifiers, channel", [
+    ("wage_arrears", None, (), "law_enforcement"),
+    ("wage_arrears", "none", (), "law_enforcement"),
+    ("wage_arrears", "review_pending", (), "arbitration"),
+    ("wage_arrears", "not_enforced", (), "judicial_procedure"),
+    ("wage_arrears", "police_refused", (), "law_enforcement"),
+    ("labor_dispute", "none", (), "arbitration"),
+    ("labor_dispute", "decision_received", (), "administrative_review"),
+    ("housing_delivery", "none", (), "litigation"),
+    ("housing_delivery", "none", ("arbitration_clause",), "arbitration"),
+    ("housing_delivery", None, ("arbitration_clause",), "arbitration"),
+    ("housing_delivery", "in_court", ("arbitration_clause",), "judicial_procedure"),
+    ("house_refund", "judged", (), "judicial_procedure"),
+    ("land_expropriation", "decision_received", (), "administrative_review"),
+    ("land_expropriation", "petition_answered", (), "petition"),
+    ("resettlement", None, (), "administrative_review"),
+    ("court_case", None, (), "judicial_procedure"),
+    ("court_case", "none", (), "litigation"),
+    ("admin_decision", None, (), "administrative_review"),
+    ("admin_decision", "in_court", (), "judicial_procedure"),
+    ("official_misconduct", None, (), "discipline_inspection"),
+    ("official_misconduct", "judged", (), "discipline_inspection"),
+    ("civil_dispute", None, (), "mediation"),
+    ("civil_dispute", None, ("arbitration_clause",), "arbitration"),
+    ("civil_dispute", "not_enforced", (), "judicial_procedure"),
+    ("consumer", None, (), "law_enforcement"),
+    ("environment", None, (), "law_enforcement"),
+    ("environment", "police_refused", (), "law_enforcement"),
+    ("medical", None, (), "mediation"),
+    ("medical", "in_court", (), "judicial_procedure"),
+    ("suggestion", None, (), "petition"),
+    ("suggestion", "not_enforced", (), "petition"),     # ignore_stages
+    ("utilities", None, (), "law_enforcement"),
+    ("school_enrollment", None, (), "administrative_review"),
+    ("social_security", "decision_received", (), "administrative_review"),
+])
+def test_decide_channel(matter, stage, modifiers, channel):
+    decision = decide(matter, stage, modifiers)
+    assert isinstance(decision, Decision)
+    assert decision.channel == channel
+    assert decision.matter_type == matter and decision.stage == stage
+
+
+def test_decision_carries_every_field():
+    decision = decide("wage_arrears", "none")
+    assert decision.alternatives == ("arbitration", "litigation")
+    assert decision.channels[0] == "law_enforcement"
+    assert "《劳动争议调解仲裁法》第二十七条" in decision.basis
+    assert "1年" in decision.deadline
+    assert decision.bring and decision.where and decision.why
+    assert decision.offer_lawyer is True and decision.offer_legal_aid is True
+    data = decision.to_dict()
+    assert data["alternatives"] == ["arbitration", "litigation"]
+    assert isinstance(data["basis"], list)
+
+
+def test_partial_override_keeps_the_other_fields():
+    # wage_arrears.stages.judged only adds an alternative: texts come from defaults_by_stage.
+    judged = decide("wage_arrears", "judged")
+    court = decide("court_case", "judged")
+    assert judged.alternatives == ("litigation",)
+    assert judged.where == decide("housing_delivery", "judged").where
+    assert judged.channel == court.channel == "judicial_procedure"
+
+
+def test_review_deadlines_use_2022_articles_and_the_named_laws():
+    decision = decide("admin_decision", None)
+    assert "60日" in decision.deadline and "6个月" in decision.deadline
+    assert "《行政复议法》第二十条" in decision.basis
+    assert "《行政诉讼法》第四十六条" in decision.basis
+    answered = decide("resettlement", "petition_answered")
+    assert "30日" in answered.deadline
+    assert {"《信访工作条例》第三十五条", "《信访工作条例》第三十六条"} <= set(answered.basis)
+
+
+def test_decide_rejects_unknown_values():
+    with pytest.raises(ValueError):
+        decide("parking", None)
+    with pytest.raises(ValueError):
+        decide("wage_arrears", "appealed")
+    with pytest.raises(ValueError):
+        decide("wage_arrears", None, ["contract_clause"])
+
+
+def test_modifier_given_as_a_string():
+    assert decide("house_refund", "none", "arbitration_clause").channel == "arbitration"
+
+
+# --- the stage question -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("matter, asks", [
+    ("housing_delivery", True), ("house_refund", True), ("resettlement", True),
+    ("land_expropriation", True), ("wage_arrears", True), ("labor_dispute", True),
+    ("utilities", False), ("school_enrollment", False), ("social_security", False),
+    ("court_case", False), ("admin_decision", False), ("official_misconduct", False),
+    ("civil_dispute", False), ("consumer", False), ("environment", False), ("medical", False),
+    ("suggestion", False),
+])
+def test_needs_stage_question(matter, asks):
+    assert needs_stage_question(matter, None) is asks
+    # a stated stage never triggers the question
+    assert needs_stage_question(matter, "none") is False
+    assert needs_stage_question(matter, "judged") is False
+
+
+def test_stage_question_buttons():
+    question = stage_question()
+    assert question.text.endswith("？")
+    assert [b.stage for b in question.buttons] == [
+        "none", "in_court", "judged", "review_pending", "petition_answered"]
+    wage = stage_question("wage_arrears")
+    assert "not_enforced" in [b.stage for b in wage.buttons]
+    for button in wage.buttons:
+        # typing a button's title gives the same stage as clicking it
+        assert stage_from_answer(button.title) == button.stage
+
+
+@pytest.mark.parametrize("answer, stage", [
+    ("没有", "none"), ("没", "none"), ("还没有呢", "none"), ("都没有，只找过老板", "none"),
+    ("没有。", "none"), ("还没走任何程序", "none"), ("没找过任何部门", "none"),
+    ("判了但是不执行", "not_enforced"), ("判了，但是对方不执行判决", "not_enforced"),
+    ("已经申请仲裁了", "review_pending"), ("申请了劳动仲裁还没结果", "review_pending"),
+    ("起诉了", "in_court"), ("正在审理", "in_court"), ("判决生效了", "judged"),
+    ("二审维持", "judged"), ("已经信访收到答复", "petition_answered"),
+    ("收到处罚决定书", "decision_received"), ("派出所不立案", "police_refused"),
+    ("不知道", None), ("不清楚啊", None), ("嗯", None), ("", None),
+])
+def test_stage_from_answer(answer, stage):
+    assert stage_from_answer(answer) == stage
+
+
+# --- stage extraction -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, stage, modifiers", [
+    ("还没起诉，想问问怎么办", "none", ()),
+    ("已经起诉了，还在等开庭", "in_court", ()),
+    ("一审判了，二审维持原判，我想申请再审", "judged", ()),
+    ("判了但是不执行，对方是老赖", "not_enforced", ()),
+    ("法院判了，对方不执行判决", "not_enforced", ()),
+    ("我想起诉他", "none", ()),
+    ("报警没人管", "police_refused", ()),
+    ("申请了劳动仲裁还没结果", "review_pending", ()),
+    ("下了征收决定，我不服", "decision_received", ()),
+    ("已经信访收到答复，不满意", "petition_answered", ()),
+    ("合同约定仲裁，开发商不交房", None, ("arbitration_clause",)),
+    ("合同约定仲裁，已经申请仲裁了", "review_pending", ("arbitration_clause",)),
+    ("开发商不交房", None, ()),
+    ("去医院复查发现误诊了", None, ()),         # 复查 at a hospital is not a petition review
+    ("政府不执行政策", None, ()),               # bare 不执行 is not a court enforcement
+    ("还没申请仲裁", "none", ()),               # a negation beats the bare verb
+    ("想申请复议", "none", ()),
+])
+def test_stage_from_text(text, stage, modifiers):
+    assert stage_from_text(text) == (stage, modifiers)
+
+
+def test_pick_stage_takes_the_stage_furthest_along():
+    assert pick_stage(["in_court", "judged"]) == ("judged", ())
+    assert pick_stage(["judged", "not_enforced"]) == ("not_enforced", ())
+    assert pick_stage(["none", "decision_received"]) == ("decision_received", ())
+    assert pick_stage(["arbitration_clause"]) == (None, ("arbitration_clause",))
+    assert pick_stage([None, "none", "arbitration_clause"]) == ("none", ("arbitration_clause",))
+    assert pick_stage([]) == (None, ())
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+def test_render_fills_the_bureau_facts(facts):
+    text = render(decide("wage_arrears", "none"), facts)
+    assert "{" not in text and "}" not in text
+    assert facts["hotline_human_resources"] in text
+    assert facts["lawyer_days"] in text                     # offer_lawyer
+    assert facts["hotline_legal_services"] in text          # legal aid
+    assert "依据：" in text and "第二十七条" in text
+    assert "注意期限：" in text and "带上材料：" in text
+
+
+def test_render_without_deadline_or_lawyer(facts):
+    text = render(decide("suggestion", None), facts)
+    assert "注意期限" not in text
+    assert facts["lawyer_days"] not in text
+    assert "第二十九条" in text
+    assert facts["online_url"] in text
+
+
+def test_render_follows_the_configuration(facts):
+    changed = dict(facts, hotline_environment="99999", lawyer_days="每周二")
+    text = render(decide("environment", None), changed)
+    assert "99999" in text and facts["hotline_environment"] not in text
+    assert "每周二" in render(decide("medical", None), changed)
+
+
+def test_render_fails_loudly_on_a_missing_fact(facts):
+    incomplete = {k: v for k, v in facts.items() if k != "hotline_human_resources"}
+    with pytest.raises(KeyError):
+        render(decide("wage_arrears", "none"), incomplete)
+
+
+def test_fill_returns_a_filled_copy(facts):
+    decision = decide("court_case", None)
+    filled = decision.fill(facts)
+    assert "{hotline_procuratorate}" in decision.where
+    assert facts["hotline_procuratorate"] in filled.where and "{" not in filled.where
+    assert filled.basis == decision.basis
+
+
+def test_render_insist_is_respectful_and_cites_28_and_31(facts):
+    decision = decide("court_case", "judged")
+    text = render_insist(decision, facts)
+    assert "第二十八条" in text and "第三十一条" in text
+    assert "诉访分离" in text
+    assert "理解您的心情" in text
+    assert facts["lawyer_days"] in text
+    assert "{" not in text
+    assert facts["hotline_procuratorate"] in text         # the decision's `where`
+    assert insist_applies(decision)
+    assert not insist_applies(decide("suggestion", None))
+
+
+def test_more_matters_text(facts):
+    text = engine.get_rules().render_text("more_matters", facts)
+    assert "另一件" in text
+
+
+# --- validation -------------------------------------------------------------------------------
+
+def _load(raw):
+    return TriageRules(raw, allow_list(), source="test")
+
+
+def test_the_shipped_rules_validate(raw_rules):
+    rules = _load(raw_rules)
+    assert len(rules.all_decisions()) == 17 * 9 * 2
+
+
+def test_validation_rejects_a_channel_outside_the_contract(raw_rules):
+    raw = copy.deepcopy(raw_rules)
+    raw["matters"]["consumer"]["default"]["channel"] = "complaint"
+    with pytest.raises(RulesError, match="not a contract value"):
+        _load(raw)
+
+
+def test_validation_rejects_a_2005_citation(raw_rules):
+    raw = copy.deepcopy(raw_rules)
+    raw["matters"]["suggestion"]["default"]["basis"] = ["《信访条例》第三十三条"]
+    with pytest.raises(RulesError, match="superseded"):
+        _load(raw)
+
+
+def test_validation_rejects_an_article_outside_the_allow_list(raw_rules):
+    raw = copy.deepcopy(raw_rules)
+    raw["matters"]["suggestion"]["default"]["basis"] = ["《信访工作条例》第五十一条"]
+    with pytest.raises(RulesError, match="allow-list"):
+        _load(raw)
+
+
+def test_validation_rejects_a_text_citing_outside_its_basis(raw_rules):
+    raw = copy.deepcopy(raw_rules)
+    raw["matters"]["suggestion"]["default"]["why"] += "（第三十四条）"
+    with pytest.raises(RulesError, match="basis does not"):
+        _load(raw)
+
+
+def test_validation_rejects_a_missing_matter(raw_rules):
+    raw = copy.deepcopy(raw_rules)
+    del raw["matters"]["medical"]
+    with pytest.raises(RulesError, match="medical"):
+        _load(raw)
+
+
+def test_validation_rejects_an_incomplete_default(raw_rules):
+    raw = copy.deepcopy(raw_rules)
+    del raw["matters"]["medical"]["default"]["bring"]
+    with pytest.raises(RulesError, match="missing fields"):
+        _load(raw)
+
+
+def test_validation_rejects_an_unknown_stage_override(raw_rules):
+    raw = copy.deepcopy(raw_rules)
+    raw["matters"]["medical"]["stages"]["appealed"] = {"alternatives": []}
+    with pytest.raises(RulesError, match="unknown stage"):
+        _load(raw)
+
+
+def test_validation_rejects_a_channel_repeated_as_alternative(raw_rules):
+    raw = copy.deepcopy(raw_rules)
+    raw["matters"]["medical"]["default"]["alternatives"] = ["mediation"]
+    with pytest.raises(RulesError, match="repeated"):
+        _load(raw)
+
+
+# --- citations --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("number", [1, 10, 11, 20, 22, 31, 34, 40, 45, 50, 83, 100, 105, 563])
+def test_chinese_numerals_round_trip(number):
+    assert cn_to_int(int_to_cn(number)) == number
+
+
+def test_allow_list_parsing():
+    allowed = allow_list()
+    assert allowed.parse("《信访工作条例》第三十四条").article == 34
+    assert allowed.parse("《信访工作条例》第三十一条第一项").article == 31
+    assert allowed.parse("《人民调解法》").article is None
+    assert allowed.parse("《中华人民共和国行政复议法》第二十条").law == "行政复议法"
+    for bad in ("《信访工作条例》第五十一条", "《行政复议法》第九条", "《行政复议法》",
+                "《信访条例》第三十三条", "《治安管理处罚法》第一条", "信访工作条例第三十条"):
+        with pytest.raises(CitationError):
+            allowed.parse(bad)
+
+
+def test_inline_articles_continue_the_named_law():
+    allowed = allow_list()
+    cited = allowed.inline("（《医疗纠纷预防和处理条例》第二十二条、第四十条；第三十一条）")
+    assert [(c.law, c.article) for c in cited] == [
+        ("医疗纠纷预防和处理条例", 22), ("医疗纠纷预防和处理条例", 40), ("信访工作条例", 31)]
