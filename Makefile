@@ -38,10 +38,10 @@ run: train
 	$(PY) scripts/run.py
 
 validate: install
-	$(RASA) data validate --fail-on-warnings
+	$(PY) scripts/validate.py
 
 test-stories: train
-	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out results/stories
 
 test: train validate test-stories
 	$(PY) -m pytest

@@ -19,11 +19,19 @@ def conversation_reference(sender_id: Text) -> Text:
 
 
 class ActionFlagForStaff(Action):
+    """Records a staff alert (listed by `python -m actions.admin alerts`) and logs a reference."""
+
     def name(self) -> Text:
         return "action_flag_for_staff"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        from actions.booking_form import get_service
+
+        try:
+            get_service().alerts.raise_alert(tracker.sender_id, "crisis")
+        except Exception:  # the safety reply has been given; a database fault must not hide it
+            logger.exception("Could not record the staff alert")
         logger.warning("Staff alert: crisis language in conversation %s", conversation_reference(tracker.sender_id))
         return [SlotSet("staff_alert", "crisis")]

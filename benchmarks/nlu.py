@@ -25,7 +25,7 @@ from typing import Callable, Dict, List, Text, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.nlu.evaluation import HELDOUT_PATH, IntentScores, load_examples, score  # noqa: E402
+from bot.nlu.evaluation import IntentScores, load_heldout, score  # noqa: E402
 
 FALLBACK = "nlu_fallback"
 
@@ -120,7 +120,7 @@ def main() -> int:
     parser.add_argument("--skip-rasa-default", action="store_true", help="skip the slowest baseline")
     args = parser.parse_args()
 
-    examples = load_examples(HELDOUT_PATH)
+    examples = load_heldout()
     print(f"Held-out set: {len(examples)} messages, {len(set(i for _, i in examples))} intents\n")
     results: Dict[Text, Dict] = {}
     with tempfile.TemporaryDirectory() as out:

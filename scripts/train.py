@@ -3,7 +3,8 @@
 The model's name is a hash of everything that shapes it: the pipeline and policies, the domain, the
 training data, our NLU components and their dictionary, and the pinned packages. Unchanged inputs find
 their model in models/ and training is skipped; `models/current.tar.gz` always points at the model
-for the current inputs, which is what `make run` and the tests load.
+for the current inputs, which is what `make run` and the tests load. Within a training, Rasa's own
+cache (.rasa/cache) retrains only the components whose inputs changed.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def main() -> int:
         print(f"Inputs changed: training {model.name} ...", flush=True)
         command = [
             sys.executable, "-m", "rasa", "train",
-            "--fixed-model-name", name, "--out", str(MODELS), "--force",
+            "--fixed-model-name", name, "--out", str(MODELS),
         ]
         subprocess.run(command, cwd=ROOT, check=True)
     point_current_at(model)

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Text
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.nlu.tokenizers.tokenizer import Token
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -71,6 +71,10 @@ class PetitionTokenizer(JiebaTokenizer):
         text = message.get(TEXT)
         if isinstance(text, str):
             message.set(TEXT, fold_width(text))
+        # Annotated values are folded alike, or １２月４号 would become a synonym of 12月4号.
+        for entity in message.get(ENTITIES) or []:
+            if isinstance(entity.get("value"), str):
+                entity["value"] = fold_width(entity["value"])
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         import jieba

@@ -31,3 +31,17 @@ def run_action():
         return dispatcher.messages, events
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def bookings_database(tmp_path, monkeypatch):
+    """Every action test gets its own SQLite bookings database and a fixed clock."""
+    from actions.booking_form import get_service
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bookings.sqlite3'}")
+    monkeypatch.setenv("BOT_NOW", "2026-11-26T10:00:00+08:00")
+    get_service.cache_clear()
+    yield
+    if get_service.cache_info().currsize:
+        get_service().dispose()
+    get_service.cache_clear()

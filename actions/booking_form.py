@@ -1,0 +1,525 @@
+"""Rasa adapters for the lawyer consultation booking (actions/booking does the work).
+
+``lawyer_booking_form`` asks for the date, time, name, phone and summary, then shows everything and
+asks for confirmation. Each value is checked by the booking service; a refusal is explained with the
+matching ``utter_booking_refused_<reason>`` response of the domain and, where it helps, buttons with
+dates or times that are still free. ``booking_lookup_form`` (code + phone) serves check, cancel and
+reschedule; ``reschedule_form`` asks for the new date and time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import hashlib
+import logging
+import re
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.booking import dates
+from actions.booking.errors import BookingError, DateClosed, LimitReached, Reason, SlotFull
+from actions.booking.service import BookingRecord, BookingService
+from actions.booking.slots import Slot, parse_slot_time
+from actions.booking.validation import mask_phone, validate_name, validate_phone, validate_summary
+from actions.bureau import WEEKDAY_NAMES_ZH, get_config
+from actions.staff import conversation_reference
+
+logger = logging.getLogger(__name__)
+
+DATES_OFFERED = 4
+NEAREST_OFFERED = 3
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+STATUS_LABELS = {"booked": "已预约", "cancelled": "已取消", "attended": "已到场咨询", "no_show": "未到场"}
+# Slots of one booking: cleared after it is made or abandoned, so that personal data does not
+# linger in the conversation.
+BOOKING_VALUE_SLOTS = (
+    "booking_date", "booking_time", "citizen_name", "citizen_phone", "matter_summary",
+    "booking_confirmed",
+)
+
+
+def in_thread(function):
+    """Runs a step that waits on the database in a worker thread, so that the action server's
+    event loop keeps serving other citizens meanwhile (rasa_sdk awaits coroutine validators)."""
+
+    @functools.wraps(function)
+    async def off_the_event_loop(*args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(function, *args, **kwargs)
+
+    return off_the_event_loop
+
+
+@lru_cache(maxsize=1)
+def get_service() -> BookingService:
+    """The booking service of this action server, on DATABASE_URL, migrated on first use."""
+    return BookingService.open()
+
+
+# --- how dates and times are read back ---------------------------------------------------------
+
+def date_label(day: dt.date) -> Text:
+    """``12月2日（星期三）``: always absolute, never "下周三"."""
+    return f"{day.month}月{day.day}日（{WEEKDAY_NAMES_ZH[day.weekday()]}）"
+
+
+def time_label(time: dt.time) -> Text:
+    """``上午10:00``, ``下午2:30``."""
+    if time.hour < 12:
+        return f"上午{time.hour}:{time.minute:02d}"
+    hour = time.hour - 12 if time.hour > 12 else time.hour
+    return f"下午{hour}:{time.minute:02d}"
+
+
+def slot_label(day: dt.date, time: dt.time) -> Text:
+    return f"{date_label(day)}{time_label(time)}"
+
+
+def date_button(day: dt.date) -> Dict[Text, Text]:
+    return {"title": date_label(day), "payload": f'/inform{{"date":"{day.isoformat()}"}}'}
+
+
+def time_button(slot: Slot) -> Dict[Text, Text]:
+    return {"title": time_label(slot.time), "payload": f'/inform{{"time":"{slot.label}"}}'}
+
+
+def slot_button(slot: Slot) -> Dict[Text, Text]:
+    return {
+        "title": slot_label(slot.date, slot.time),
+        "payload": f'/inform{{"date":"{slot.date.isoformat()}","time":"{slot.label}"}}',
+    }
+
+
+# --- reading values ----------------------------------------------------------------------------
+
+def read_date(value: Any, now: dt.datetime) -> Optional[dates.When]:
+    """A date from a button (ISO) or from what the citizen typed."""
+    text = str(value or "").strip()
+    if ISO_DATE.match(text):
+        try:
+            return dates.When(date=dt.date.fromisoformat(text), past=dt.date.fromisoformat(text) < now.date())
+        except ValueError:
+            return None
+    return dates.parse_when(text, now) if text else None
+
+
+def read_time(value: Any, now: dt.datetime) -> Optional[dates.When]:
+    """A time from a button (HH:MM) or from what the citizen typed (十点, 下午两点半, 上午)."""
+    exact = parse_slot_time(str(value or ""))
+    if exact is not None:
+        return dates.When(time=exact)
+    return dates.parse_when(str(value or ""), now)
+
+
+def free_dates(service: BookingService, count: int = DATES_OFFERED) -> List[dt.date]:
+    """The next lawyer days that still have a free place."""
+    found: List[dt.date] = []
+    day, last = service.now().date(), service.last_bookable_date()
+    while day <= last and len(found) < count:
+        if service.check_date(day) is None and service.free_slots(day):
+            found.append(day)
+        day += dt.timedelta(days=1)
+    return found
+
+
+def refuse(dispatcher: CollectingDispatcher, reason: Reason | Text, buttons: Optional[List] = None, **values: Any) -> None:
+    config = get_config().lawyer_sessions
+    dispatcher.utter_message(
+        response=f"utter_booking_refused_{reason}",
+        buttons=buttons or [],
+        slot_minutes=config.slot_minutes,
+        max_active=config.max_active_bookings_per_phone,
+        **values,
+    )
+
+
+def offer_dates(dispatcher: CollectingDispatcher, service: BookingService) -> None:
+    days = free_dates(service)
+    if days:
+        dispatcher.utter_message(response="utter_booking_offer_dates", buttons=[date_button(d) for d in days])
+    else:
+        dispatcher.utter_message(response="utter_booking_no_free_slots")
+
+
+def offer_times(dispatcher: CollectingDispatcher, service: BookingService, day: dt.date, part_of_day: Optional[Text] = None) -> None:
+    slots = service.free_slots(day, part_of_day) or service.free_slots(day)
+    dispatcher.utter_message(
+        response="utter_booking_offer_times",
+        date_label=date_label(day),
+        buttons=[time_button(slot) for slot in slots],
+    )
+
+
+def offer_nearest(dispatcher: CollectingDispatcher, service: BookingService, target: dt.datetime) -> None:
+    slots = service.nearest_free_slots(target, NEAREST_OFFERED)
+    if slots:
+        dispatcher.utter_message(response="utter_booking_offer_nearest", buttons=[slot_button(s) for s in slots])
+    else:
+        dispatcher.utter_message(response="utter_booking_no_free_slots")
+
+
+def checked_phone(value: Any, dispatcher: CollectingDispatcher) -> Optional[Text]:
+    try:
+        return validate_phone(str(value or ""))
+    except BookingError as error:
+        refuse(dispatcher, error.reason)
+        return None
+
+
+def idempotency_key(tracker: Tracker) -> Text:
+    """The conversation and the message that confirmed: a retried request repeats it.
+
+    Hashed, so that a long sender id (a WeChat openid, a web session id) cannot crowd out the
+    message id and make two different confirmations look like one.
+    """
+    message_id = tracker.latest_message.get("message_id") or ""
+    return hashlib.sha256(f"{tracker.sender_id}\0{message_id}".encode()).hexdigest()
+
+
+# --- validation shared by the booking and the reschedule forms ---------------------------------
+
+class DateAndTimeValidation:
+    """Validation of ``booking_date`` and ``booking_time`` against the service."""
+
+    def current_date(self, tracker: Tracker, service: BookingService) -> Optional[dt.date]:
+        when = read_date(tracker.get_slot("booking_date"), service.now())
+        return when.date if when and when.has_date and not when.past else None
+
+    @in_thread
+    def validate_booking_date(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        service = get_service()
+        when = read_date(slot_value, service.now())
+        if when is None or not when.has_date:
+            dispatcher.utter_message(response="utter_booking_date_unclear",
+                                     buttons=[date_button(d) for d in free_dates(service)])
+            return {"booking_date": None}
+        label = date_label(when.date)
+        if when.past:
+            refuse(dispatcher, Reason.PAST, date_label=label)
+            offer_dates(dispatcher, service)
+            return {"booking_date": None}
+        reason = service.check_date(when.date)
+        if reason is not None:
+            refuse(dispatcher, reason, date_label=label,
+                   closure_reason=service.closures().get(when.date, ""))
+            offer_dates(dispatcher, service)
+            return {"booking_date": None}
+        if not service.free_slots(when.date):
+            dispatcher.utter_message(response="utter_booking_day_full", date_label=label)
+            offer_nearest(dispatcher, service, dt.datetime.combine(when.date, dt.time(9)))
+            return {"booking_date": None}
+        if when.ambiguous:
+            dispatcher.utter_message(response="utter_booking_date_ambiguous", date_label=label)
+
+        result: Dict[Text, Any] = {"booking_date": when.date.isoformat()}
+        # A time said with the date ("下周三上午十点") or chosen before it is checked against it now.
+        chosen = when.time or self._time_of(tracker.get_slot("booking_time"), service)
+        if chosen is not None:
+            result["booking_time"] = self._checked_time(when.date, chosen, dispatcher, service)
+        elif when.part_of_day:
+            offer_times(dispatcher, service, when.date, when.part_of_day)
+        return result
+
+    @in_thread
+    def validate_booking_time(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        service = get_service()
+        when = read_time(slot_value, service.now())
+        day = self.current_date(tracker, service)
+        if when is None or (when.time is None and when.part_of_day is None):
+            dispatcher.utter_message(response="utter_booking_time_unclear")
+            if day:
+                offer_times(dispatcher, service, day)
+            return {"booking_time": None}
+        if day is None:
+            # No valid date yet: keep the time and check it once the date is known.
+            return {"booking_time": when.time.strftime("%H:%M") if when.time else None}
+        if when.time is None:  # only 上午 / 下午
+            offer_times(dispatcher, service, day, when.part_of_day)
+            return {"booking_time": None}
+        return {"booking_time": self._checked_time(day, when.time, dispatcher, service)}
+
+    @staticmethod
+    def _time_of(value: Any, service: BookingService) -> Optional[dt.time]:
+        when = read_time(value, service.now()) if value else None
+        return when.time if when else None
+
+    @staticmethod
+    def _checked_time(day: dt.date, time: dt.time, dispatcher: CollectingDispatcher, service: BookingService) -> Optional[Text]:
+        reason = service.check_slot(day, time)
+        if reason is None:
+            return time.strftime("%H:%M")
+        refuse(dispatcher, reason, slot_label=slot_label(day, time), time_label=time_label(time))
+        if reason == Reason.NOT_A_SLOT:
+            offer_times(dispatcher, service, day)
+        else:
+            offer_nearest(dispatcher, service, dt.datetime.combine(day, time))
+        return None
+
+
+class ValidateLawyerBookingForm(DateAndTimeValidation, FormValidationAction):
+    def name(self) -> Text:
+        return "validate_lawyer_booking_form"
+
+    def validate_citizen_name(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        try:
+            return {"citizen_name": validate_name(str(slot_value or ""))}
+        except BookingError as error:
+            refuse(dispatcher, error.reason)
+            return {"citizen_name": None}
+
+    def validate_citizen_phone(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"citizen_phone": checked_phone(slot_value, dispatcher)}
+
+    def validate_matter_summary(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        try:
+            return {"matter_summary": validate_summary(str(slot_value or ""))}
+        except BookingError as error:
+            refuse(dispatcher, error.reason)
+            return {"matter_summary": None}
+
+    @in_thread
+    def validate_booking_confirmed(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if slot_value is not True:
+            dispatcher.utter_message(response="utter_booking_change_hint")
+            return {"booking_confirmed": None}
+        service = get_service()
+        try:
+            booking = service.book(
+                date=tracker.get_slot("booking_date"),
+                time=tracker.get_slot("booking_time"),
+                name=tracker.get_slot("citizen_name"),
+                phone=tracker.get_slot("citizen_phone"),
+                matter_summary=tracker.get_slot("matter_summary"),
+                matter_type=tracker.get_slot("matter_type"),
+                statutory_channel=tracker.get_slot("statutory_channel"),
+                conversation_id=tracker.sender_id,
+                idempotency_key=idempotency_key(tracker),
+            )
+        except (SlotFull, DateClosed) as error:
+            day = dt.date.fromisoformat(tracker.get_slot("booking_date"))
+            time = parse_slot_time(tracker.get_slot("booking_time"))
+            refuse(dispatcher, error.reason, slot_label=slot_label(day, time), date_label=date_label(day),
+                   closure_reason=service.closures().get(day, ""))
+            offer_nearest(dispatcher, service, dt.datetime.combine(day, time))
+            cleared = {"booking_time": None, "booking_confirmed": None}
+            if isinstance(error, DateClosed):
+                cleared["booking_date"] = None
+            return cleared
+        except LimitReached as error:
+            refuse(dispatcher, error.reason,
+                   date_label=date_label(dt.date.fromisoformat(tracker.get_slot("booking_date"))))
+            return {"booking_confirmed": False}
+        except BookingError as error:  # a value turned invalid between question and confirmation
+            refuse(dispatcher, error.reason)
+            return {"booking_confirmed": None}
+        logger.info("Booking %s made for %s in conversation %s", booking.code,
+                    mask_phone(booking.phone), conversation_reference(tracker.sender_id))
+        return {"booking_confirmed": True, "booking_code": booking.code}
+
+
+class ActionAskBookingDate(Action):
+    def name(self) -> Text:
+        return "action_ask_booking_date"
+
+    @in_thread
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        offer_dates(dispatcher, get_service())
+        return []
+
+
+class ActionAskBookingTime(Action):
+    def name(self) -> Text:
+        return "action_ask_booking_time"
+
+    @in_thread
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        service = get_service()
+        day = DateAndTimeValidation().current_date(tracker, service)
+        if day is None:
+            offer_dates(dispatcher, service)
+            return [SlotSet("booking_date", None)]
+        offer_times(dispatcher, service, day)
+        return []
+
+
+class ActionAskBookingConfirmed(Action):
+    """Reads everything back, absolutely, and asks for confirmation."""
+
+    def name(self) -> Text:
+        return "action_ask_booking_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        day = dt.date.fromisoformat(tracker.get_slot("booking_date"))
+        time = parse_slot_time(tracker.get_slot("booking_time"))
+        when = slot_label(day, time)
+        if tracker.active_loop_name == "reschedule_form":
+            text = f"把预约（{tracker.get_slot('booking_code')}）改到{when}，对吗？"
+        else:
+            text = (
+                "请核对预约信息：\n"
+                f"· 时间：{when}\n"
+                f"· 地点：{get_config().bureau.address}\n"
+                f"· 姓名：{tracker.get_slot('citizen_name')}\n"
+                f"· 电话：{tracker.get_slot('citizen_phone')}\n"
+                f"· 咨询事项：{tracker.get_slot('matter_summary')}\n"
+                "信息对的话请点“确认预约”。"
+            )
+        dispatcher.utter_message(
+            text=text,
+            buttons=[{"title": "确认预约", "payload": "/affirm"}, {"title": "要修改", "payload": "/deny"}],
+        )
+        return []
+
+
+class ActionBookingDone(Action):
+    """After the booking form: the confirmation, then forget the personal values."""
+
+    def name(self) -> Text:
+        return "action_booking_done"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        code = tracker.get_slot("booking_code")
+        if tracker.get_slot("booking_confirmed") is True and code:
+            day = dt.date.fromisoformat(tracker.get_slot("booking_date"))
+            time = parse_slot_time(tracker.get_slot("booking_time"))
+            dispatcher.utter_message(response="utter_booking_success", booking_code=code,
+                                     slot_label=slot_label(day, time))
+        return [SlotSet(slot, None) for slot in BOOKING_VALUE_SLOTS]
+
+
+# --- check, cancel, reschedule -----------------------------------------------------------------
+
+class ValidateBookingLookupForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_booking_lookup_form"
+
+    def validate_booking_code(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        from actions.booking.codes import normalize_code
+
+        code = normalize_code(str(slot_value or ""))
+        if code is None:
+            dispatcher.utter_message(response="utter_booking_code_invalid")
+        return {"booking_code": code}
+
+    def validate_citizen_phone(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"citizen_phone": checked_phone(slot_value, dispatcher)}
+
+
+def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[BookingRecord]:
+    try:
+        return get_service().find(tracker.get_slot("booking_code"), tracker.get_slot("citizen_phone"))
+    except BookingError as error:
+        refuse(dispatcher, error.reason)
+        return None
+
+
+LOOKUP_RESET = [SlotSet("citizen_phone", None), SlotSet("booking_request", None)]
+
+
+class ActionCheckBooking(Action):
+    def name(self) -> Text:
+        return "action_check_booking"
+
+    @in_thread
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        booking = _find(dispatcher, tracker)
+        if booking:
+            dispatcher.utter_message(
+                response="utter_booking_found", booking_code=booking.code,
+                slot_label=slot_label(booking.date, booking.time),
+                status_label=STATUS_LABELS.get(booking.status, booking.status),
+            )
+        return LOOKUP_RESET
+
+
+class ActionCancelBooking(Action):
+    def name(self) -> Text:
+        return "action_cancel_booking"
+
+    @in_thread
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        try:
+            booking = get_service().cancel(tracker.get_slot("booking_code"), tracker.get_slot("citizen_phone"))
+        except BookingError as error:
+            refuse(dispatcher, error.reason)
+            return LOOKUP_RESET
+        dispatcher.utter_message(response="utter_booking_cancelled", booking_code=booking.code,
+                                 slot_label=slot_label(booking.date, booking.time))
+        return LOOKUP_RESET
+
+
+class ValidateRescheduleForm(DateAndTimeValidation, FormValidationAction):
+    def name(self) -> Text:
+        return "validate_reschedule_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        # A booking that cannot be found ends the form at once; action_reschedule_done explains.
+        try:
+            await asyncio.to_thread(
+                get_service().find, tracker.get_slot("booking_code"), tracker.get_slot("citizen_phone")
+            )
+        except BookingError:
+            return []
+        return domain_slots
+
+    @in_thread
+    def validate_booking_confirmed(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if slot_value is not True:
+            dispatcher.utter_message(response="utter_booking_change_hint")
+            return {"booking_confirmed": None}
+        service = get_service()
+        day = dt.date.fromisoformat(tracker.get_slot("booking_date"))
+        time = parse_slot_time(tracker.get_slot("booking_time"))
+        try:
+            service.reschedule(tracker.get_slot("booking_code"), tracker.get_slot("citizen_phone"), day, time)
+        except (SlotFull, DateClosed) as error:
+            refuse(dispatcher, error.reason, slot_label=slot_label(day, time), date_label=date_label(day),
+                   closure_reason=service.closures().get(day, ""))
+            offer_nearest(dispatcher, service, dt.datetime.combine(day, time))
+            return {"booking_time": None, "booking_confirmed": None}
+        except BookingError as error:
+            refuse(dispatcher, error.reason, date_label=date_label(day))
+            return {"booking_confirmed": False}
+        return {"booking_confirmed": True}
+
+
+class ActionRescheduleDone(Action):
+    def name(self) -> Text:
+        return "action_reschedule_done"
+
+    @in_thread
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("booking_confirmed") is True:
+            day = dt.date.fromisoformat(tracker.get_slot("booking_date"))
+            time = parse_slot_time(tracker.get_slot("booking_time"))
+            dispatcher.utter_message(response="utter_booking_rescheduled",
+                                     booking_code=tracker.get_slot("booking_code"),
+                                     slot_label=slot_label(day, time))
+        else:
+            _find(dispatcher, tracker)  # explains why the booking could not be moved
+        return LOOKUP_RESET + [SlotSet(slot, None) for slot in BOOKING_VALUE_SLOTS]

@@ -1,0 +1,170 @@
+"""Rasa adapters for the statutory-channel triage (actions/triage does the deciding).
+
+A citizen describes a matter -> ``matter_type`` is set by the intent (domain slot mappings) ->
+``matter_stage_form`` asks the one stage question only when the rules say the stage decides the
+channel and the message did not tell it -> ``action_triage`` answers where to go, why, the deadline
+and what to bring, and sets ``statutory_channel``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.bureau import get_config
+from actions.fallback import TOPIC_TITLES
+from actions.triage import engine
+
+UNKNOWN_STAGE = "unknown"  # the citizen answered, but not in a way that tells the stage
+MATTER_PREFIX = "matter_"
+# A second matter intent this confident in the same message counts as a second matter.
+SECOND_MATTER_CONFIDENCE = 0.2
+
+LAWYER_BUTTONS = [
+    {"title": "预约免费律师咨询", "payload": "/book_lawyer"},
+    {"title": "法律援助怎么申请", "payload": "/ask_legal_aid"},
+]
+
+
+def _stage_entities(tracker: Tracker) -> List[Text]:
+    return [
+        entity.get("value")
+        for entity in tracker.latest_message.get("entities", [])
+        if entity.get("entity") == "matter_stage"
+    ]
+
+
+def _known_stage(value: Optional[Text]) -> Optional[Text]:
+    """The slot's stage for the engine: None when not known."""
+    return value if value in engine.STAGES else None
+
+
+def _second_matter(tracker: Tracker, matter_type: Optional[Text]) -> Optional[Text]:
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    for entry in ranking[1:3]:
+        name = entry.get("name", "")
+        if (
+            name.startswith(MATTER_PREFIX)
+            and name != f"{MATTER_PREFIX}{matter_type}"
+            and entry.get("confidence", 0.0) >= SECOND_MATTER_CONFIDENCE
+        ):
+            return name
+    return None
+
+
+class ValidateMatterStageForm(FormValidationAction):
+    """Asks for the stage only where it decides the channel and is not known yet."""
+
+    def name(self) -> Text:
+        return "validate_matter_stage_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        matter_type = tracker.get_slot("matter_type")
+        stage = tracker.get_slot("matter_stage")
+        if matter_type is None or stage == UNKNOWN_STAGE:
+            return []
+        stage, _ = engine.pick_stage(_stage_entities(tracker) + [stage])
+        return ["matter_stage"] if engine.needs_stage_question(matter_type, stage) else []
+
+    def validate_matter_stage(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        if slot_value in engine.STAGES:
+            return {"matter_stage": slot_value}
+        if tracker.latest_message.get("intent", {}).get("name") == "deny":
+            return {"matter_stage": "none"}  # "没有": no proceedings have begun
+        stage = engine.stage_from_answer(str(slot_value or ""))
+        return {"matter_stage": stage or UNKNOWN_STAGE}
+
+
+class ActionAskMatterStage(Action):
+    def name(self) -> Text:
+        return "action_ask_matter_stage"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        question = engine.stage_question(tracker.get_slot("matter_type"))
+        dispatcher.utter_message(
+            text=question.text,
+            buttons=[
+                {"title": b.title, "payload": f'/inform{{"matter_stage":"{b.stage}"}}'}
+                for b in question.buttons
+            ],
+        )
+        return []
+
+
+class ActionTriage(Action):
+    """Tells the citizen where the matter belongs, and why."""
+
+    def name(self) -> Text:
+        return "action_triage"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        matter_type = tracker.get_slot("matter_type")
+        if matter_type is None:
+            dispatcher.utter_message(response="utter_ask_describe_matter")
+            return []
+        stage, modifiers = engine.pick_stage(
+            _stage_entities(tracker) + [_known_stage(tracker.get_slot("matter_stage"))]
+        )
+        decision = engine.decide(matter_type, stage, modifiers)
+        facts = get_config().template_values()
+        dispatcher.utter_message(
+            text=engine.render(decision, facts),
+            buttons=LAWYER_BUTTONS if decision.offer_lawyer else [],
+        )
+        second = _second_matter(tracker, matter_type)
+        if second:
+            dispatcher.utter_message(
+                text=engine.get_rules().render_text("more_matters", facts),
+                buttons=[{"title": TOPIC_TITLES[second], "payload": f"/{second}"}],
+            )
+        # matter_stage is cleared so that the next matter starts afresh; triage_stage remembers
+        # what this decision was based on, for a citizen who then insists on petitioning.
+        return [
+            SlotSet("statutory_channel", decision.channel),
+            SlotSet("triage_stage", stage),
+            SlotSet("matter_stage", None),
+        ]
+
+
+class ActionExplainSeparation(Action):
+    """A citizen insists on petitioning: explain 诉访分离 respectfully, offer the lawyer."""
+
+    def name(self) -> Text:
+        return "action_explain_separation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        matter_type = tracker.get_slot("matter_type")
+        decision = (
+            engine.decide(matter_type, tracker.get_slot("triage_stage")) if matter_type else None
+        )
+        if decision is None or not engine.insist_applies(decision):
+            # Nothing says the matter belongs elsewhere: the petition channels are open to them.
+            dispatcher.utter_message(response="utter_ask_channels")
+            return []
+        dispatcher.utter_message(
+            text=engine.render_insist(decision, get_config().template_values()),
+            buttons=LAWYER_BUTTONS[:1],
+        )
+        return []

@@ -1,0 +1,112 @@
+import asyncio
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.matters import (
+    ActionAskMatterStage,
+    ActionExplainSeparation,
+    ActionTriage,
+    UNKNOWN_STAGE,
+    ValidateMatterStageForm,
+)
+from tests.actions.conftest import make_tracker, user_event
+
+
+def stage_entity(value: str) -> dict:
+    return {"entity": "matter_stage", "value": value}
+
+
+def message(intent: str, text: str, entities=(), ranking=None) -> dict:
+    event = user_event(intent, text, ranking)
+    event["parse_data"]["entities"] = list(entities)
+    return event
+
+
+def required(tracker):
+    form = ValidateMatterStageForm()
+    return asyncio.run(form.required_slots(["matter_stage"], CollectingDispatcher(), tracker, {}))
+
+
+def slots_of(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def test_the_stage_is_asked_only_when_it_decides_and_is_unknown():
+    wages = make_tracker([message("matter_wage_arrears", "包工头欠我工资")], {"matter_type": "wage_arrears"})
+    assert required(wages) == ["matter_stage"]
+    stated = make_tracker(
+        [message("matter_wage_arrears", "欠薪的事已经申请仲裁了", [stage_entity("review_pending")])],
+        {"matter_type": "wage_arrears", "matter_stage": "review_pending"},
+    )
+    assert required(stated) == []
+    court = make_tracker([message("matter_court_case", "判了不执行")], {"matter_type": "court_case"})
+    assert required(court) == []
+    answered_vaguely = make_tracker([message("inform", "不清楚")],
+                                    {"matter_type": "wage_arrears", "matter_stage": UNKNOWN_STAGE})
+    assert required(answered_vaguely) == []
+
+
+def test_typed_answers_to_the_stage_question():
+    form = ValidateMatterStageForm()
+
+    def answer(intent, text, value):
+        tracker = make_tracker([message(intent, text)], {"matter_type": "housing_delivery"})
+        return form.validate_matter_stage(value, CollectingDispatcher(), tracker, {})["matter_stage"]
+
+    assert answer("deny", "没有", "没有") == "none"
+    assert answer("inform", "判了但是不执行", "判了但是不执行") == "not_enforced"
+    assert answer("inform", "/inform", "in_court") == "in_court"
+    assert answer("inform", "啥意思", "啥意思") == UNKNOWN_STAGE
+
+
+def test_stage_question_offers_buttons_with_stage_payloads(run_action):
+    tracker = make_tracker([message("matter_wage_arrears", "欠薪")], {"matter_type": "wage_arrears"})
+    messages, _ = run_action(ActionAskMatterStage(), tracker)
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert '/inform{"matter_stage":"none"}' in payloads
+    assert all(p.startswith('/inform{"matter_stage":') for p in payloads)
+
+
+def test_triage_answers_with_basis_and_sets_the_channel(run_action):
+    tracker = make_tracker(
+        [message("matter_court_case", "法院判了对方不执行", [stage_entity("not_enforced")])],
+        {"matter_type": "court_case"},
+    )
+    messages, events = run_action(ActionTriage(), tracker)
+    slots = slots_of(events)
+    assert slots["statutory_channel"] == "judicial_procedure"
+    assert slots["triage_stage"] == "not_enforced" and slots["matter_stage"] is None
+    assert "依据" in messages[0]["text"] and "{" not in messages[0]["text"]
+
+
+def test_triage_of_wages_with_no_proceedings(run_action):
+    tracker = make_tracker([message("deny", "没有")], {"matter_type": "wage_arrears", "matter_stage": "none"})
+    messages, events = run_action(ActionTriage(), tracker)
+    assert slots_of(events)["statutory_channel"] in {"law_enforcement", "arbitration"}
+    assert any(b["payload"] == "/book_lawyer" for b in messages[0]["buttons"])
+
+
+def test_a_second_matter_is_mentioned_for_later(run_action):
+    ranking = [
+        {"name": "matter_wage_arrears", "confidence": 0.55},
+        {"name": "matter_social_security", "confidence": 0.35},
+        {"name": "greet", "confidence": 0.01},
+    ]
+    tracker = make_tracker([message("matter_wage_arrears", "欠工资还不给交社保", ranking=ranking)],
+                           {"matter_type": "wage_arrears", "matter_stage": "none"})
+    messages, _ = run_action(ActionTriage(), tracker)
+    assert len(messages) == 2
+    assert messages[1]["buttons"][0]["payload"] == "/matter_social_security"
+
+
+def test_insisting_on_petitioning_a_court_matter_gets_the_explanation(run_action):
+    tracker = make_tracker([message("insist_petition", "我就要信访")],
+                           {"matter_type": "court_case", "triage_stage": "not_enforced"})
+    messages, _ = run_action(ActionExplainSeparation(), tracker)
+    assert "第二十八条" in messages[0]["text"] and messages[0]["buttons"][0]["payload"] == "/book_lawyer"
+
+
+def test_insisting_without_a_court_matter_gets_the_channels(run_action):
+    tracker = make_tracker([message("insist_petition", "我就要信访")], {"matter_type": "suggestion"})
+    messages, _ = run_action(ActionExplainSeparation(), tracker)
+    assert messages[0]["response"] == "utter_ask_channels"
