@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import statistics
 import subprocess
 import sys
@@ -42,6 +43,9 @@ def train_rasa_nlu(config: Path, out: Path) -> Tuple[Path, float]:
 
 def rasa_parser(model: Path) -> Callable[[Text], Dict]:
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # parse events at debug level would print the messages
 
     agent = Agent.load(str(model))
     loop = asyncio.new_event_loop()

@@ -1,6 +1,7 @@
 """The held-out NLU gate: the trained assistant must understand citizens it has never seen."""
 
 import asyncio
+import logging
 
 import pytest
 
@@ -14,6 +15,9 @@ MODEL = ROOT / "models" / "current.tar.gz"
 @pytest.fixture(scope="module")
 def parsed():
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # parse events at debug level would print the messages
 
     assert MODEL.exists(), "run `make train` first (make test does)"
     agent = Agent.load(str(MODEL))
