@@ -16,7 +16,7 @@ import hashlib
 import logging
 import re
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -164,9 +164,10 @@ def offer_nearest(dispatcher: CollectingDispatcher, service: BookingService, tar
         dispatcher.utter_message(response="utter_booking_no_free_slots")
 
 
-def checked_phone(value: Any, dispatcher: CollectingDispatcher) -> Optional[Text]:
+def checked(validate: Callable[[Text], Text], value: Any, dispatcher: CollectingDispatcher) -> Optional[Text]:
+    """The cleaned value, or None after telling the citizen what is wrong with it."""
     try:
-        return validate_phone(str(value or ""))
+        return validate(str(value or ""))
     except BookingError as error:
         refuse(dispatcher, error.reason)
         return None
@@ -273,25 +274,17 @@ class ValidateLawyerBookingForm(DateAndTimeValidation, FormValidationAction):
     def validate_citizen_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        try:
-            return {"citizen_name": validate_name(str(slot_value or ""))}
-        except BookingError as error:
-            refuse(dispatcher, error.reason)
-            return {"citizen_name": None}
+        return {"citizen_name": checked(validate_name, slot_value, dispatcher)}
 
     def validate_citizen_phone(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return {"citizen_phone": checked_phone(slot_value, dispatcher)}
+        return {"citizen_phone": checked(validate_phone, slot_value, dispatcher)}
 
     def validate_matter_summary(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        try:
-            return {"matter_summary": validate_summary(str(slot_value or ""))}
-        except BookingError as error:
-            refuse(dispatcher, error.reason)
-            return {"matter_summary": None}
+        return {"matter_summary": checked(validate_summary, slot_value, dispatcher)}
 
     @in_thread
     def validate_booking_confirmed(
@@ -424,7 +417,7 @@ class ValidateBookingLookupForm(FormValidationAction):
     def validate_citizen_phone(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return {"citizen_phone": checked_phone(slot_value, dispatcher)}
+        return {"citizen_phone": checked(validate_phone, slot_value, dispatcher)}
 
 
 def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[BookingRecord]:

@@ -1,79 +1,38 @@
 """Crisis language detection that overrides whatever intent the classifier chose.
 
 A citizen who writes 不想活了 or 同归于尽 inside a long complaint must get the safety reply at once, even
-when DIET is confident the message is about wages. The phrases are the ``crisis_terms`` lookup table in
-``data/nlu/crisis.yml``, so the bureau can review and extend them without touching code.
+when the classifier is sure the message is about wages. The phrases are the ``crisis_terms`` lookup table in
+``data/nlu/crisis_terms.yml``, so the bureau can review and extend them without touching code.
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.phrases import PhraseMatcher
+from bot.nlu.phrases import LookupTableComponent
 
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
-class CrisisDetector(GraphComponent):
+class CrisisDetector(LookupTableComponent):
     """Sets the ``crisis`` intent when a message contains a crisis phrase."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"lookup_table": "crisis_terms", "intent": "crisis"}
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        matcher: PhraseMatcher,
-    ) -> None:
-        self._config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self._matcher = matcher
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "CrisisDetector":
-        return cls(config, model_storage, resource, PhraseMatcher({}))
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "CrisisDetector":
-        return cls(config, model_storage, resource, PhraseMatcher.load(model_storage, resource))
-
-    def train(self, training_data: TrainingData) -> Resource:
-        self._matcher = PhraseMatcher.from_training_data(
-            training_data, [self._config["lookup_table"]]
-        )
-        self._matcher.persist(self._model_storage, self._resource)
-        return self._resource
+    def table_names(self) -> List[Text]:
+        return [self._config["lookup_table"]]
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT)
-            if isinstance(text, str) and self._matcher.find(text):
+            if isinstance(text, str) and self.matcher.find(text):
                 self._override_intent(message)
         return messages
 

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -25,58 +22,22 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.phrases import PhraseMatcher
+from bot.nlu.phrases import LookupTableComponent
 
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
 )
-class LookupEntityExtractor(GraphComponent, EntityExtractorMixin):
+class LookupEntityExtractor(LookupTableComponent, EntityExtractorMixin):
     """Extracts the entities whose names are given in ``entities`` from same-named lookup tables."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"entities": []}
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        matcher: PhraseMatcher,
-    ) -> None:
-        self._config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self._matcher = matcher
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "LookupEntityExtractor":
-        return cls(config, model_storage, resource, PhraseMatcher({}))
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "LookupEntityExtractor":
-        return cls(config, model_storage, resource, PhraseMatcher.load(model_storage, resource))
-
-    def train(self, training_data: TrainingData) -> Resource:
-        self._matcher = PhraseMatcher.from_training_data(training_data, self._config["entities"])
-        self._matcher.persist(self._model_storage, self._resource)
-        return self._resource
+    def table_names(self) -> List[Text]:
+        return list(self._config["entities"])
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -91,7 +52,7 @@ class LookupEntityExtractor(GraphComponent, EntityExtractorMixin):
                     ENTITY_ATTRIBUTE_VALUE: match.phrase,
                     EXTRACTOR: self.__class__.__name__,
                 }
-                for match in self._matcher.find(text)
+                for match in self.matcher.find(text)
             ]
             if found:
                 message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)

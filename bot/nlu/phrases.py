@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Text
+from typing import Any, Dict, Iterable, List, Text
 
+from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -71,3 +72,51 @@ class PhraseMatcher:
                 return cls(json.loads((directory / PHRASES_FILE).read_text(encoding="utf-8")))
         except ValueError:  # resource missing: the component was never trained
             return cls({})
+
+
+class LookupTableComponent(GraphComponent):
+    """A component that learns phrase lists from lookup tables of the training data.
+
+    Subclasses name the tables in ``table_names`` and use ``self.matcher`` in ``process``.
+    """
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        matcher: PhraseMatcher,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.matcher = matcher
+
+    def table_names(self) -> List[Text]:
+        raise NotImplementedError
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LookupTableComponent":
+        return cls(config, model_storage, resource, PhraseMatcher({}))
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LookupTableComponent":
+        return cls(config, model_storage, resource, PhraseMatcher.load(model_storage, resource))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self.matcher = PhraseMatcher.from_training_data(training_data, self.table_names())
+        self.matcher.persist(self._model_storage, self._resource)
+        return self._resource
