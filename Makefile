@@ -12,7 +12,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install train run test test-fast validate test-stories benchmark-nlu clean
+.PHONY: help install train run test validate test-stories browser benchmark-nlu clean
 
 help:
 	@echo "make run      start the assistant (installs and trains first when needed)"
@@ -21,7 +21,12 @@ help:
 	@echo "make train    train the model unless one trained from the same inputs exists"
 	@echo "make benchmark-nlu  compare NLU pipelines on the held-out set"
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed bot/web/static/rasa-webchat.js
+
+# The web chat widget, from the npm registry, copied into bot/web/static/ (no CDN at run time).
+bot/web/static/rasa-webchat.js: package-lock.json bot/web/build.js
+	npm ci --ignore-scripts --no-audit --no-fund
+	node bot/web/build.js
 
 $(VENV)/.installed: requirements.lock
 	@test -x $(BASE_PYTHON) || { echo "Python $(PYTHON_VERSION) not found at $(BASE_PYTHON) (pyenv install $(PYTHON_VERSION))"; exit 1; }
@@ -43,7 +48,12 @@ validate: install
 test-stories: train
 	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out results/stories
 
-test: train validate test-stories
+# The browser tests drive Debian's chromium (Playwright's own browser download fails here) and need a
+# CJK font to render Chinese.
+browser:
+	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk; }
+
+test: train validate test-stories browser
 	$(PY) -m pytest
 
 benchmark-nlu: train

@@ -428,7 +428,9 @@ def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Bookin
         return None
 
 
-LOOKUP_RESET = [SlotSet("citizen_phone", None), SlotSet("booking_request", None)]
+# The phone is asked again next time; booking_request stays, as the rule that ran this action
+# expects it to (it is replaced by the next check, cancel or reschedule request).
+LOOKUP_RESET = [SlotSet("citizen_phone", None)]
 
 
 class ActionCheckBooking(Action):

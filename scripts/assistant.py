@@ -1,4 +1,4 @@
-"""Start and stop the assistant's processes: the action server and the Rasa server.
+"""Start and stop the assistant's processes: the action server, the Rasa server and the web page.
 
 One implementation serves ``make run``, the end-to-end tests and the benchmarks, so that what is tested
 is what runs. Each process's output goes to a log file; readiness is checked over HTTP.
@@ -19,6 +19,8 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from bot.web.serve import web_command
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = ROOT / "models" / "current.tar.gz"
 
@@ -33,6 +35,7 @@ class Assistant:
     env: Dict[str, str] = field(default_factory=dict)
     log_dir: Optional[Path] = None
     enable_api: bool = False
+    web_port: Optional[int] = None  # the web chat page's server; None: no page
     startup_timeout: float = 180.0
     processes: List[subprocess.Popen] = field(default_factory=list, init=False)
 
@@ -102,11 +105,16 @@ class Assistant:
         if self.enable_api:
             rasa.append("--enable-api")
         self._spawn("rasa", rasa)
+        if self.web_port:
+            self._spawn("web", web_command(port=self.web_port, rasa_port=self.rasa_port))
         self.wait_until_ready()
 
     def wait_until_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
-        for url in (f"{self.action_url}/health", f"{self.rasa_url}/webhooks/rest/"):
+        urls = [f"{self.action_url}/health", f"{self.rasa_url}/webhooks/rest/"]
+        if self.web_port:
+            urls.append(f"http://127.0.0.1:{self.web_port}/healthz")
+        for url in urls:
             while not _answers(url):
                 if any(p.poll() is not None for p in self.processes):
                     self.stop()

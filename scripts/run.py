@@ -14,12 +14,13 @@ from scripts.assistant import ROOT, Assistant  # noqa: E402
 
 def main() -> int:
     log_dir = ROOT / "logs"
-    print("Starting the action server and the Rasa server (loading the model takes a little while) ...")
+    print("Starting the action server, the Rasa server and the web page (loading the model takes a little while) ...")
     started = time.monotonic()
-    assistant = Assistant(log_dir=log_dir)
+    assistant = Assistant(log_dir=log_dir, web_port=8080)
     assistant.start()
     print(
         f"\n信访助手 is ready after {time.monotonic() - started:.0f} s.\n"
+        f"  web chat:  http://localhost:{assistant.web_port}/   (on a phone in the same network: this machine's address)\n"
         f"  REST:      POST {assistant.rasa_url}/webhooks/rest/webhook  {{\"sender\": \"me\", \"message\": \"你好\"}}\n"
         f"  socket.io: {assistant.rasa_url}/socket.io\n"
         f"  terminal:  .venv/bin/rasa shell   (in another terminal)\n"
