@@ -14,18 +14,23 @@ MODEL = ROOT / "models" / "current.tar.gz"
 
 @pytest.fixture(scope="module")
 def parsed():
+    from concurrent.futures import ThreadPoolExecutor
+
     from rasa.core.agent import Agent
     from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.WARNING)  # parse events at debug level would print the messages
-
     assert MODEL.exists(), "run `make train` first (make test does)"
-    agent = Agent.load(str(MODEL))
-    loop = asyncio.new_event_loop()
     examples = load_heldout()
-    results = [loop.run_until_complete(agent.parse_message(text)) for text, _ in examples]
-    loop.close()
-    return examples, results
+
+    def parse_all():
+        # In a thread of its own: another test (Playwright's sync API) may have left an event loop
+        # set on the main thread.
+        agent = Agent.load(str(MODEL))
+        return [asyncio.run(agent.parse_message(text)) for text, _ in examples]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return examples, pool.submit(parse_all).result()
 
 
 def test_heldout_set_is_large_enough_after_dropping_what_training_also_has():
