@@ -16,7 +16,7 @@ import hashlib
 import logging
 import re
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -164,6 +164,11 @@ def offer_nearest(dispatcher: CollectingDispatcher, service: BookingService, tar
         dispatcher.utter_message(response="utter_booking_no_free_slots")
 
 
+def chosen_slot(tracker: Tracker) -> Tuple[dt.date, dt.time]:
+    """The validated date and time of the booking being made or moved."""
+    return dt.date.fromisoformat(tracker.get_slot("booking_date")), parse_slot_time(tracker.get_slot("booking_time"))
+
+
 def checked(validate: Callable[[Text], Text], value: Any, dispatcher: CollectingDispatcher) -> Optional[Text]:
     """The cleaned value, or None after telling the citizen what is wrong with it."""
     try:
@@ -250,6 +255,26 @@ class DateAndTimeValidation:
         return {"booking_time": self._checked_time(day, when.time, dispatcher, service)}
 
     @staticmethod
+    def declined(slot_value: Any, dispatcher: CollectingDispatcher) -> bool:
+        """A "no" at the confirmation: say how to change a value; the form asks again after it."""
+        if slot_value is True:
+            return False
+        dispatcher.utter_message(response="utter_booking_change_hint")
+        return True
+
+    @staticmethod
+    def taken_meanwhile(error: BookingError, day: dt.date, time: dt.time,
+                        dispatcher: CollectingDispatcher, service: BookingService) -> Dict[Text, Any]:
+        """The slot filled up, or the day was closed, between the question and the confirmation."""
+        refuse(dispatcher, error.reason, slot_label=slot_label(day, time), date_label=date_label(day),
+               closure_reason=service.closures().get(day, ""))
+        offer_nearest(dispatcher, service, dt.datetime.combine(day, time))
+        cleared: Dict[Text, Any] = {"booking_time": None, "booking_confirmed": None}
+        if isinstance(error, DateClosed):
+            cleared["booking_date"] = None
+        return cleared
+
+    @staticmethod
     def _time_of(value: Any, service: BookingService) -> Optional[dt.time]:
         when = read_time(value, service.now()) if value else None
         return when.time if when else None
@@ -290,10 +315,10 @@ class ValidateLawyerBookingForm(DateAndTimeValidation, FormValidationAction):
     def validate_booking_confirmed(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if slot_value is not True:
-            dispatcher.utter_message(response="utter_booking_change_hint")
+        if self.declined(slot_value, dispatcher):
             return {"booking_confirmed": None}
         service = get_service()
+        day, time = chosen_slot(tracker)
         try:
             booking = service.book(
                 date=tracker.get_slot("booking_date"),
@@ -307,18 +332,9 @@ class ValidateLawyerBookingForm(DateAndTimeValidation, FormValidationAction):
                 idempotency_key=idempotency_key(tracker),
             )
         except (SlotFull, DateClosed) as error:
-            day = dt.date.fromisoformat(tracker.get_slot("booking_date"))
-            time = parse_slot_time(tracker.get_slot("booking_time"))
-            refuse(dispatcher, error.reason, slot_label=slot_label(day, time), date_label=date_label(day),
-                   closure_reason=service.closures().get(day, ""))
-            offer_nearest(dispatcher, service, dt.datetime.combine(day, time))
-            cleared = {"booking_time": None, "booking_confirmed": None}
-            if isinstance(error, DateClosed):
-                cleared["booking_date"] = None
-            return cleared
+            return self.taken_meanwhile(error, day, time, dispatcher, service)
         except LimitReached as error:
-            refuse(dispatcher, error.reason,
-                   date_label=date_label(dt.date.fromisoformat(tracker.get_slot("booking_date"))))
+            refuse(dispatcher, error.reason, date_label=date_label(day))
             return {"booking_confirmed": False}
         except BookingError as error:  # a value turned invalid between question and confirmation
             refuse(dispatcher, error.reason)
@@ -360,8 +376,7 @@ class ActionAskBookingConfirmed(Action):
         return "action_ask_booking_confirmed"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        day = dt.date.fromisoformat(tracker.get_slot("booking_date"))
-        time = parse_slot_time(tracker.get_slot("booking_time"))
+        day, time = chosen_slot(tracker)
         when = slot_label(day, time)
         if tracker.active_loop_name == "reschedule_form":
             text = f"把预约（{tracker.get_slot('booking_code')}）改到{when}，对吗？"
@@ -391,8 +406,7 @@ class ActionBookingDone(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         code = tracker.get_slot("booking_code")
         if tracker.get_slot("booking_confirmed") is True and code:
-            day = dt.date.fromisoformat(tracker.get_slot("booking_date"))
-            time = parse_slot_time(tracker.get_slot("booking_time"))
+            day, time = chosen_slot(tracker)
             dispatcher.utter_message(response="utter_booking_success", booking_code=code,
                                      slot_label=slot_label(day, time))
         return [SlotSet(slot, None) for slot in BOOKING_VALUE_SLOTS]
@@ -484,19 +498,14 @@ class ValidateRescheduleForm(DateAndTimeValidation, FormValidationAction):
     def validate_booking_confirmed(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if slot_value is not True:
-            dispatcher.utter_message(response="utter_booking_change_hint")
+        if self.declined(slot_value, dispatcher):
             return {"booking_confirmed": None}
         service = get_service()
-        day = dt.date.fromisoformat(tracker.get_slot("booking_date"))
-        time = parse_slot_time(tracker.get_slot("booking_time"))
+        day, time = chosen_slot(tracker)
         try:
             service.reschedule(tracker.get_slot("booking_code"), tracker.get_slot("citizen_phone"), day, time)
         except (SlotFull, DateClosed) as error:
-            refuse(dispatcher, error.reason, slot_label=slot_label(day, time), date_label=date_label(day),
-                   closure_reason=service.closures().get(day, ""))
-            offer_nearest(dispatcher, service, dt.datetime.combine(day, time))
-            return {"booking_time": None, "booking_confirmed": None}
+            return self.taken_meanwhile(error, day, time, dispatcher, service)
         except BookingError as error:
             refuse(dispatcher, error.reason, date_label=date_label(day))
             return {"booking_confirmed": False}
@@ -510,8 +519,7 @@ class ActionRescheduleDone(Action):
     @in_thread
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if tracker.get_slot("booking_confirmed") is True:
-            day = dt.date.fromisoformat(tracker.get_slot("booking_date"))
-            time = parse_slot_time(tracker.get_slot("booking_time"))
+            day, time = chosen_slot(tracker)
             dispatcher.utter_message(response="utter_booking_rescheduled",
                                      booking_code=tracker.get_slot("booking_code"),
                                      slot_label=slot_label(day, time))
