@@ -111,14 +111,7 @@ def run(url: str, clients: int, capacity: int, oversubscribe: float, seed: int) 
                 with lock:
                     results.append((ok, elapsed))
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-        for thread in threads:
-            thread.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - started
+        wall = _run_together([threading.Thread(target=client, args=(n,)) for n in range(clients)], barrier)
 
         confirmed = [seconds for ok, seconds in results if ok]
         every = [seconds for _, seconds in results]
@@ -132,6 +125,17 @@ def run(url: str, clients: int, capacity: int, oversubscribe: float, seed: int) 
         }
     finally:
         service.dispose()
+
+
+def _run_together(threads, barrier) -> float:
+    """Starts the client threads, releases them at once and returns the wall time until all end."""
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
 
 
 def _lawyer_days(service):
@@ -300,14 +304,7 @@ def _load(port: int, clients: int, items: list, key, judge) -> dict:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    wall = _run_together([threading.Thread(target=client, daemon=True) for _ in range(clients)], barrier)
 
     count = {"booked": 0, "full": 0, "ok": 0, "error": 0}
     for outcome, _ in outcomes:
