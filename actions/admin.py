@@ -127,6 +127,11 @@ def _closures(service: BookingService, args) -> int:
     return 0
 
 
+def _migrate(service: BookingService, args) -> int:
+    print("预约数据库结构已是最新")  # BookingService.open has just migrated it
+    return 0
+
+
 def _purge(service: BookingService, args) -> int:
     result = service.purge_expired()
     print(f"已清除 {result.before.isoformat()} 之前的 {result.bookings} 条预约的个人信息（匿名统计已保留），"
@@ -225,6 +230,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("reopen", _reopen, "undo close")
     sub.add_argument("date")
     command("closures", _closures, "closures to come")
+    command("migrate", _migrate, "bring the bookings database's schema up to date (before a deployment)")
     command("purge", _purge, "purge personal data past the retention period")
     sub = command("report", _report, "figures for the half-year report")
     sub.add_argument("--from", dest="start", required=True, metavar="DATE")

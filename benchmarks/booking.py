@@ -534,7 +534,7 @@ def _tail(log_path: Path, lines: int = 30) -> str:
 
 @contextlib.contextmanager
 def _action_server(database_url: str, log_path: Path):
-    """``python -m rasa_sdk --actions actions`` on a free port; stopped on exit, also on errors."""
+    """``python -m actions.server`` on a free port; stopped on exit, also on errors."""
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(REPO), DATABASE_URL=database_url, BOT_NOW=ACTION_NOW,
                SANIC_HOST="127.0.0.1")
@@ -542,7 +542,7 @@ def _action_server(database_url: str, log_path: Path):
     python = ACTION_SERVER_PYTHON if ACTION_SERVER_PYTHON.exists() else Path(sys.executable)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [str(python), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+            [str(python), "-m", "actions.server", "--port", str(port)],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: stopped together, untouched by Ctrl-C
         )

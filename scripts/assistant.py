@@ -7,6 +7,7 @@ is what runs. Each process's output goes to a log file; readiness is checked ove
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -37,6 +38,8 @@ class Assistant:
     enable_api: bool = False
     web_port: Optional[int] = None  # the web chat page's server; None: no page
     startup_timeout: float = 180.0
+    # The HTTP API (enable_api) is never open without a token: RASA_AUTH_TOKEN, or a new random one.
+    auth_token: str = field(default_factory=lambda: os.environ.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24))
     processes: List[subprocess.Popen] = field(default_factory=list, init=False)
 
     @property
@@ -74,37 +77,25 @@ class Assistant:
         return path
 
     def _spawn(self, name: str, command: List[str]) -> None:
-        log_dir = self.log_dir or Path(tempfile.mkdtemp(prefix="assistant-logs-"))
-        log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=self._environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop the group
-        )
-        self.processes.append(process)
+        self.log_dir = self.log_dir or Path(tempfile.mkdtemp(prefix="assistant-logs-"))
+        self.processes.append(spawn(name, command, self._environment(), self.log_dir))
+
+    def _cors_origins(self) -> List[str]:
+        """CORS_ORIGINS if set, else the web page's own origins (none without a page)."""
+        configured = [o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip()]
+        if configured or not self.web_port:
+            return configured
+        return [f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}"]
 
     def start(self) -> None:
         if not self.model.exists():
             raise FileNotFoundError(f"No model at {self.model}; run `make train` first")
-        self._spawn(
-            "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
-        )
-        rasa = [
-            sys.executable, "-m", "rasa", "run",
-            "--model", str(self.model),
-            "--port", str(self.rasa_port),
-            "--endpoints", str(self._endpoints_file()),
-            "--credentials", str(ROOT / "credentials.yml"),
-            "--cors", "*",
-        ]
-        if self.enable_api:
-            rasa.append("--enable-api")
-        self._spawn("rasa", rasa)
+        self._spawn("actions", action_server_command(self.action_port))
+        self._spawn("rasa", rasa_command(
+            self.model, self.rasa_port, self._endpoints_file(),
+            cors_origins=self._cors_origins(),
+            auth_token=self.auth_token if self.enable_api else None,
+        ))
         if self.web_port:
             self._spawn("web", web_command(port=self.web_port, rasa_port=self.rasa_port))
         self.wait_until_ready()
@@ -135,6 +126,43 @@ class Assistant:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
+
+
+def action_server_command(port: int) -> List[str]:
+    """The action server (actions/server.py: rasa_sdk's app, answering Rasa only)."""
+    return [sys.executable, "-m", "actions.server", "--port", str(port)]
+
+
+def rasa_command(model: Path, port: int, endpoints: Path, cors_origins: List[str],
+                 auth_token: Optional[str] = None, jwt_secret: Optional[str] = None) -> List[str]:
+    """``rasa run``; its HTTP API only with a token or a JWT secret."""
+    command = [
+        sys.executable, "-m", "rasa", "run",
+        "--model", str(model),
+        "--port", str(port),
+        "--endpoints", str(endpoints),
+        "--credentials", str(ROOT / "credentials.yml"),
+    ]
+    if cors_origins:
+        command += ["--cors", *cors_origins]
+    if auth_token or jwt_secret:
+        command.append("--enable-api")
+        command += ["--auth-token", auth_token] if auth_token else ["--jwt-secret", jwt_secret]
+    return command
+
+
+def spawn(name: str, command: List[str], env: Dict[str, str], log_dir: Path) -> subprocess.Popen:
+    """One process of the assistant, its output in ``log_dir/name.log``, in its own process group."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = open(log_dir / f"{name}.log", "ab")
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop the group
+    )
 
 
 def _answers(url: str) -> bool:

@@ -13,10 +13,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
 
 from actions.booking.db import create_engine_for, database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Several action server replicas start at once: on PostgreSQL they take turns migrating.
+_MIGRATION_LOCK_KEY = 0x58494E46414E47  # "XINFANG"
 
 
 def alembic_config(url: Optional[str] = None) -> Config:
@@ -55,7 +58,16 @@ def _run(alembic_command, url: Optional[str], revision: str) -> None:
     engine = create_engine_for(config.attributes["database_url"])
     try:
         with engine.connect() as connection:
-            config.attributes["connection"] = connection
-            alembic_command(config, revision)
+            locked = connection.dialect.name == "postgresql"
+            if locked:
+                connection.execute(select(func.pg_advisory_lock(_MIGRATION_LOCK_KEY)))
+                connection.commit()
+            try:
+                config.attributes["connection"] = connection
+                alembic_command(config, revision)
+            finally:
+                if locked:
+                    connection.execute(select(func.pg_advisory_unlock(_MIGRATION_LOCK_KEY)))
+                    connection.commit()
     finally:
         engine.dispose()

@@ -104,6 +104,9 @@ from rasa.core.channels.channel import (
     UserMessage,
 )
 
+from bot.guard import MessageGuard
+from bot.privacy import install_log_masking
+
 logger = logging.getLogger(__name__)
 
 ENV_TOKEN = "WECHAT_TOKEN"
@@ -261,9 +264,8 @@ class TTLStore(abc.ABC):
 
     The channel keeps in it the keys of the messages it has taken (so that WeChat's retries are
     processed once) and the options last offered to each user (so that "1" selects a button).
-    Methods are coroutines so that a networked store fits. For several replicas, a Redis store
-    (issue 6) maps ``add`` to ``SET key value NX EX ttl`` (true when set), ``get`` to ``GET``,
-    ``set`` to ``SET key value EX ttl`` and ``delete`` to ``DEL``. Keys contain no openid in clear.
+    Methods are coroutines so that a networked store fits: with several replicas, ``RedisTTLStore``
+    shares them (a retry of WeChat's may reach another replica). Keys contain no openid in clear.
     """
 
     @abc.abstractmethod
@@ -327,6 +329,34 @@ class InMemoryTTLStore(TTLStore):
 
     async def delete(self, key: Text) -> None:
         self._data.pop(key, None)
+
+
+class RedisTTLStore(TTLStore):
+    """A :class:`TTLStore` in Redis (``REDIS_URL``), shared by every replica."""
+
+    PREFIX = "wechat:"
+
+    def __init__(self, url: Text) -> None:
+        import redis.asyncio
+
+        self._redis = redis.asyncio.Redis.from_url(url, socket_timeout=2, decode_responses=True)
+
+    async def add(self, key: Text, value: Text, ttl: float) -> bool:
+        return bool(await self._redis.set(self.PREFIX + key, value, nx=True, px=int(ttl * 1000)))
+
+    async def get(self, key: Text) -> Optional[Text]:
+        return await self._redis.get(self.PREFIX + key)
+
+    async def set(self, key: Text, value: Text, ttl: float) -> None:
+        await self._redis.set(self.PREFIX + key, value, px=int(ttl * 1000))
+
+    async def delete(self, key: Text) -> None:
+        await self._redis.delete(self.PREFIX + key)
+
+
+def store_from_environment() -> TTLStore:
+    url = os.environ.get("REDIS_URL")
+    return RedisTTLStore(url) if url else InMemoryTTLStore()
 
 
 # --------------------------------------------------------------------------- rendering
@@ -694,7 +724,8 @@ class WeChatInput(InputChannel):
         api: Optional[WeChatAPI] = None,
     ) -> None:
         self.settings = settings
-        self.store = store or InMemoryTTLStore()
+        self.store = store or store_from_environment()
+        self.guard = MessageGuard.from_environment()
         self.problem: Optional[Text] = None
         self.crypto: Optional[WeChatCrypto] = None
         self.output: Optional[WeChatOutput] = None
@@ -952,6 +983,8 @@ class WeChatInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         _redact_access_log()
+        install_log_masking()
+        on_new_message = self.guard.wrap(on_new_message)
         module_type = inspect.getmodule(self)
         wechat_webhook = Blueprint(
             "wechat_webhook_{}".format(type(self).__name__),

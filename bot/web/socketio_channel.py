@@ -24,6 +24,7 @@ In ``credentials.yml``, in place of ``socketio:``::
 from __future__ import annotations
 
 import logging
+import os
 import re
 import uuid
 from typing import Any, Awaitable, Callable, Optional, Text
@@ -32,9 +33,18 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint
 
+from bot.guard import MessageGuard
+from bot.privacy import install_log_masking
+
 logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def allowed_origins() -> Optional[list]:
+    """``CORS_ORIGINS`` (comma-separated), the origins whose pages may open a socket; unset: any."""
+    origins = [o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip()]
+    return None if not origins or origins == ["*"] else origins
 
 
 def valid_session_id(value: Any) -> Optional[str]:
@@ -46,8 +56,12 @@ class SocketIOInput(RasaSocketIOInput):
     """``socketio`` with working session persistence (see the module's docstring)."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        install_log_masking()
+        blueprint = super().blueprint(MessageGuard.from_environment().wrap(on_new_message))
         sio = self.sio
+        origins = allowed_origins()
+        if origins:  # Rasa's server leaves socket.io open to every origin
+            sio.eio.cors_allowed_origins = origins
         namespace = self.namespace or "/"
         rasa_handle_message = sio.handlers[namespace][self.user_message_evt]
 

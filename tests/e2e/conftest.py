@@ -38,7 +38,8 @@ class Client:
 
     def tracker(self, sender: str) -> Dict[str, Any]:
         with urllib.request.urlopen(
-            f"{self.assistant.rasa_url}/conversations/{sender}/tracker", timeout=30
+            f"{self.assistant.rasa_url}/conversations/{sender}/tracker?token={self.assistant.auth_token}",
+            timeout=30,
         ) as response:
             return json.loads(response.read())
 

@@ -102,9 +102,9 @@ class Citizen:
         self.page.screenshot(path=str(screenshots / f"web-{self.device.name}-{step}.png"))
 
 
-def tracker(session_id: str) -> dict:
+def tracker(session_id: str, token: str) -> dict:
     with urllib.request.urlopen(
-        f"http://127.0.0.1:{RASA_PORT}/conversations/{session_id}/tracker", timeout=30
+        f"http://127.0.0.1:{RASA_PORT}/conversations/{session_id}/tracker?token={token}", timeout=30
     ) as response:
         return json.loads(response.read())
 
@@ -206,7 +206,7 @@ def test_book_a_lawyer_and_find_the_conversation_after_a_reload(
 
         # The same conversation in Rasa: the session id is the sender id, and the booking is in it.
         session = citizen.session_id()
-        assert tracker(session)["slots"]["booking_code"] == code
+        assert tracker(session, web_assistant.auth_token)["slots"]["booking_code"] == code
 
         # Reload: the history is still on the page, the greeting is not sent again, the notice
         # stays read, and the assistant still knows the conversation.

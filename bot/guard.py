@@ -1,0 +1,110 @@
+"""Limits on what one sender may send, applied by every channel before Rasa sees a message.
+
+A message longer than ``MESSAGE_MAX_CHARS`` characters, or beyond ``RATE_LIMIT_PER_MINUTE`` messages
+of one sender in a minute, is not passed to Rasa; the sender gets a polite reply through their own
+channel that says what happened and what to do. With ``REDIS_URL`` the counts are shared by every Rasa
+replica; without it each process counts its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
+
+from rasa.core.channels.channel import UserMessage
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_CHARS = 1000
+DEFAULT_PER_MINUTE = 30
+WINDOW_SECONDS = 60
+
+TOO_LONG = (
+    "您这条消息有{length}个字，超过了单条{limit}字的上限，所以这条没有处理。"
+    "麻烦您分几次发送，或者先简单说说最主要的诉求，我们一件一件来。"
+)
+TOO_FAST = "您发送得有点快，这条消息没有处理。请稍等一分钟再发一次，您的问题我们会认真答复。"
+
+
+class _MemoryCounter:
+    """Messages per sender in the current minute, in this process."""
+
+    def __init__(self) -> None:
+        self._counts: Dict[Tuple[Text, int], int] = {}
+
+    async def increment(self, key: Text, window: int) -> int:
+        if len(self._counts) > 100_000:  # forget finished minutes
+            self._counts = {k: v for k, v in self._counts.items() if k[1] >= window}
+        count = self._counts.get((key, window), 0) + 1
+        self._counts[(key, window)] = count
+        return count
+
+
+class _RedisCounter:
+    """Messages per sender in the current minute, shared through Redis."""
+
+    def __init__(self, url: Text) -> None:
+        import redis.asyncio
+
+        self._redis = redis.asyncio.Redis.from_url(url, socket_timeout=2)
+
+    async def increment(self, key: Text, window: int) -> int:
+        name = f"guard:{key}:{window}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            count, _ = await pipe.incr(name).expire(name, WINDOW_SECONDS * 2).execute()
+        return int(count)
+
+
+class MessageGuard:
+    def __init__(self, max_chars: int = DEFAULT_MAX_CHARS, per_minute: int = DEFAULT_PER_MINUTE,
+                 redis_url: Optional[Text] = None, clock: Callable[[], float] = time.time) -> None:
+        self.max_chars = max_chars
+        self.per_minute = per_minute
+        self.clock = clock
+        self.counter = _RedisCounter(redis_url) if redis_url else _MemoryCounter()
+
+    @classmethod
+    def from_environment(cls) -> "MessageGuard":
+        return cls(
+            max_chars=int(os.environ.get("MESSAGE_MAX_CHARS", DEFAULT_MAX_CHARS)),
+            per_minute=int(os.environ.get("RATE_LIMIT_PER_MINUTE", DEFAULT_PER_MINUTE)),
+            redis_url=os.environ.get("REDIS_URL") or None,
+        )
+
+    async def refusal(self, message: UserMessage) -> Optional[Text]:
+        """The reply to send instead of answering ``message``, or None to answer it."""
+        length = len(message.text or "")
+        if length > self.max_chars:
+            logger.info("Message of %d characters from %s not processed", length, _ref(message.sender_id))
+            return TOO_LONG.format(length=length, limit=self.max_chars)
+        if self.per_minute > 0:
+            window = int(self.clock() // WINDOW_SECONDS)
+            try:
+                count = await self.counter.increment(_ref(message.sender_id), window)
+            except Exception:  # the limit is a courtesy; a Redis hiccup must not silence citizens
+                logger.warning("Rate limit not checked: the counter store failed", exc_info=True)
+                return None
+            if count > self.per_minute:
+                logger.info("Sender %s over %d messages a minute", _ref(message.sender_id), self.per_minute)
+                return TOO_FAST
+        return None
+
+    def wrap(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+        """``on_new_message`` behind this guard: refused messages get the polite reply instead."""
+
+        async def guarded(message: UserMessage) -> Any:
+            reply = await self.refusal(message)
+            if reply is None:
+                return await on_new_message(message)
+            await message.output_channel.send_text_message(message.sender_id, reply)
+            return None
+
+        return guarded
+
+
+def _ref(sender_id: Optional[Text]) -> Text:
+    """A sender's stand-in in keys and logs (sender ids may be WeChat openids)."""
+    return hashlib.sha256((sender_id or "").encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,155 @@
+"""Where Rasa keeps conversations and conversation locks, on the embedded default and in production.
+
+``PrivateTrackerStore`` is the tracker store of both endpoints files. Without a URL it keeps
+conversations in this process's memory (one machine, no external service); with a SQLAlchemy URL
+(``TRACKER_STORE_URL`` in ``deploy/endpoints.yml``) it is Rasa's ``SQLTrackerStore`` on that
+database, shared by every Rasa replica. Either way, what reaches the store is private:
+
+- what citizens and the assistant said is stored with phone and ID numbers masked;
+- the slots with personal data are stored encrypted (``bot.privacy.SlotCipher``) and decrypted
+  when a conversation is read back, so that a booking can go on on another replica.
+
+``RedisURLLockStore`` is Rasa's ``RedisLockStore`` configured by one URL (``REDIS_URL``), the same
+URL the channels use for their rate limits and WeChat's de-duplication.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Iterable, List, Optional, Text
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.lock_store import RedisLockStore
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+from sqlalchemy.engine import make_url
+
+from bot.privacy import PERSONAL_SLOTS, SlotCipher, install_log_masking, mask_personal_numbers
+
+logger = logging.getLogger(__name__)
+
+
+def sql_tracker_store_arguments(url: Text) -> Dict[Text, Any]:
+    """``postgresql://user:pw@host:5432/db`` as the arguments of Rasa's ``SQLTrackerStore``."""
+    parsed = make_url(url)
+    return {
+        "dialect": parsed.drivername,
+        "host": parsed.host,
+        "port": parsed.port,
+        "db": parsed.database,
+        "username": parsed.username,
+        "password": parsed.password,
+        "query": dict(parsed.query) or None,
+    }
+
+
+class PrivateTrackerStore(TrackerStore):
+    """Rasa's in-memory or SQL tracker store, with personal data masked or encrypted at rest."""
+
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        host: Optional[Text] = None,
+        event_broker: Optional[EventBroker] = None,
+        **kwargs: Any,
+    ) -> None:
+        install_log_masking()
+        url = host or kwargs.pop("url", None) or None  # Rasa passes the endpoint's `url` as `host`
+        if url:
+            self.inner: TrackerStore = SQLTrackerStore(
+                domain, event_broker=event_broker, **sql_tracker_store_arguments(url)
+            )
+        else:
+            self.inner = InMemoryTrackerStore(domain, event_broker=event_broker)
+        self.cipher = SlotCipher.from_environment(required=bool(url))
+        super().__init__(domain, event_broker, **kwargs)
+        logger.info("Tracker store: %s", type(self.inner).__name__)
+
+    @property
+    def domain(self) -> Domain:
+        return self.inner.domain
+
+    @domain.setter
+    def domain(self, domain: Optional[Domain]) -> None:
+        # TrackerStore.__init__ sets it before `inner` exists in some call orders.
+        if hasattr(self, "inner"):
+            self.inner.domain = domain or Domain.empty()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.inner.save(self.protected(tracker))
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        return self.revealed(await self.inner.retrieve(sender_id))
+
+    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+        return self.revealed(await self.inner.retrieve_full_tracker(conversation_id))
+
+    async def keys(self) -> Iterable[Text]:
+        return await self.inner.keys()
+
+    # --- what is stored -------------------------------------------------------------------------
+
+    def protected(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
+        """A copy of ``tracker`` as it may be stored; the tracker in use is left as it is."""
+        events = [self.protected_event(event.as_dict()) for event in tracker.events]
+        return DialogueStateTracker.from_dict(
+            tracker.sender_id, events, self.domain.slots, tracker._max_event_history
+        )
+
+    def protected_event(self, event: Dict[Text, Any]) -> Dict[Text, Any]:
+        kind = event.get("event")
+        if kind == "user":
+            event["text"] = mask_personal_numbers(event.get("text"))
+            parse_data = event.get("parse_data") or {}
+            if "text" in parse_data:
+                parse_data["text"] = mask_personal_numbers(parse_data["text"])
+            for entity in parse_data.get("entities") or []:
+                if isinstance(entity, dict):
+                    entity["value"] = mask_personal_numbers(entity.get("value"))
+        elif kind == "bot":
+            event["text"] = mask_personal_numbers(event.get("text"))
+            for button in (event.get("data") or {}).get("buttons") or []:
+                if isinstance(button, dict):
+                    button["title"] = mask_personal_numbers(button.get("title"))
+        elif kind == "slot":
+            if event.get("name") in PERSONAL_SLOTS:
+                event["value"] = self.cipher.encrypt(event.get("value"))
+            else:
+                event["value"] = mask_personal_numbers(event.get("value"))
+        return event
+
+    def revealed(self, tracker: Optional[DialogueStateTracker]) -> Optional[DialogueStateTracker]:
+        """``tracker`` as read from the store, with the personal slots decrypted again."""
+        if tracker is None:
+            return None
+        for event in tracker.events:
+            if isinstance(event, SlotSet) and event.key in PERSONAL_SLOTS:
+                event.value = self.cipher.decrypt(event.value)
+        for name in PERSONAL_SLOTS:
+            slot = tracker.slots.get(name)
+            if slot is not None:
+                slot.value = self.cipher.decrypt(slot.value)
+        return tracker
+
+
+class RedisURLLockStore(RedisLockStore):
+    """Rasa's ``RedisLockStore`` from one ``redis://[:password@]host:port/db`` URL."""
+
+    def __init__(self, endpoint_config: EndpointConfig) -> None:
+        import redis
+
+        kwargs = redis.connection.parse_url(endpoint_config.url)
+        key_prefix = endpoint_config.kwargs.get("key_prefix")
+        super().__init__(
+            host=kwargs.get("host", "localhost"),
+            port=int(kwargs.get("port", 6379)),
+            db=int(kwargs.get("db", 0)),
+            username=kwargs.get("username"),
+            password=kwargs.get("password"),
+            use_ssl=kwargs.get("connection_class") is redis.SSLConnection,
+            key_prefix=key_prefix,
+        )
+        self.red.ping()  # fail at start, with a clear error, not on the first message
