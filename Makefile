@@ -12,7 +12,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install train run test validate test-stories browser benchmark-nlu clean
+.PHONY: help install train run test validate test-stories system-deps benchmark-nlu benchmark-load clean
 
 help:
 	@echo "make run      start the assistant (installs and trains first when needed)"
@@ -20,6 +20,7 @@ help:
 	@echo "make install  create or update the environment in $(VENV)/"
 	@echo "make train    train the model unless one trained from the same inputs exists"
 	@echo "make benchmark-nlu  compare NLU pipelines on the held-out set"
+	@echo "make benchmark-load load figures: embedded, two replicas, stock rasa init"
 
 install: $(VENV)/.installed bot/web/static/rasa-webchat.js
 
@@ -48,16 +49,21 @@ validate: install
 test-stories: train
 	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out results/stories
 
-# The browser tests drive Debian's chromium (Playwright's own browser download fails here) and need a
-# CJK font to render Chinese.
-browser:
-	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk; }
+# Debian packages the tests need: the browser tests drive chromium (Playwright's own browser download
+# fails here) and need a CJK font to render Chinese; the scale-out tests put HAProxy in front of the
+# replicas.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk haproxy
+system-deps:
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(SYSTEM_PACKAGES); }
 
-test: train validate test-stories browser
+test: train validate test-stories system-deps
 	$(PY) -m pytest
 
 benchmark-nlu: train
 	$(PY) benchmarks/nlu.py
+
+benchmark-load: train system-deps
+	$(PY) benchmarks/load.py
 
 clean:
 	rm -rf results .pytest_cache

@@ -28,7 +28,7 @@ PERSONAL_SLOTS = frozenset({"citizen_name", "citizen_phone", "matter_summary"})
 _D = "[0-9０-９]"  # people type full-width digits too
 _SEP = r"[\s\-－]?"
 # A mainland mobile number, with an optional +86 and the separators people use (138 1234 5678).
-_MOBILE = rf"(?:(?:\+|＋)?86{_SEP}|0086{_SEP})?[1１][3-9３-９]{_D}(?:{_SEP}{_D}){{8}}"
+_MOBILE = rf"(?:[+＋]?[8８][6６]{_SEP}|[0０]{{2}}[8８][6６]{_SEP})?[1１][3-9３-９]{_D}(?:{_SEP}{_D}){{8}}"
 # A resident ID number: 17 digits and a digit or X.
 _ID_NUMBER = rf"{_D}{{17}}[0-9０-９XxＸｘ]"
 # A landline with its area code (0571-8888 8888, 010 12345678).

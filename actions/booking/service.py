@@ -278,6 +278,9 @@ class BookingService:
                 if (existing.date, existing.time, existing.phone) != (day, slot_time, values["phone"]):
                     raise IdempotencyMismatch()
                 return BookingRecord.of(existing)
+            repeated = self._same_booking_of_conversation(session, values, day, slot_time)
+            if repeated is not None:
+                return BookingRecord.of(repeated)
             self._raise_if_unbookable(session, day, slot_time)
             self._check_limits(session, values["phone"], day)
             self._take_place(session, day, slot_time)
@@ -538,6 +541,24 @@ class BookingService:
             .values(booked=SlotCounter.booked - 1)
             .execution_options(synchronize_session=False)
         )
+
+    @staticmethod
+    def _same_booking_of_conversation(session: Session, values: dict, day: dt.date,
+                                      slot_time: dt.time) -> Optional[Booking]:
+        """The booking this conversation already made for this phone and slot.
+
+        A confirmation sent again because its answer was lost (a replica stopped after booking,
+        before replying) carries a new message id: the citizen gets the code of the booking made,
+        not a refusal for a second booking that day.
+        """
+        if not values["conversation_id"]:
+            return None
+        return session.execute(
+            select(Booking).where(
+                Booking.conversation_id == values["conversation_id"], Booking.phone == values["phone"],
+                Booking.date == day, Booking.time == slot_time, Booking.status == BOOKED,
+            )
+        ).scalars().first()
 
     def _check_limits(self, session: Session, phone: str, day: dt.date,
                       moving: Optional[Booking] = None) -> None:

@@ -216,6 +216,14 @@ def test_retried_confirmation_returns_the_same_booking(service):
         book(service, WED, "10:30", n=1, idempotency_key="conv-7:msg-3")
 
 
+def test_a_confirmation_sent_again_in_the_same_conversation_returns_the_booking_made(service):
+    first = book(service, WED, "10:00", n=1, conversation_id="conv-8", idempotency_key="conv-8:msg-5")
+    again = book(service, WED, "10:00", n=1, conversation_id="conv-8", idempotency_key="conv-8:msg-6")
+    assert again.code == first.code and service.slots(WED)[2].booked == 1
+    with pytest.raises(LimitReached):  # another conversation with the same phone is still limited
+        book(service, WED, "10:00", n=1, conversation_id="conv-9", idempotency_key="conv-9:msg-1")
+
+
 def test_retry_after_the_slot_filled_or_closed_still_returns_the_booking(service, clock):
     first = book(service, WED, "10:00", n=1, idempotency_key="k")
     book(service, WED, "10:00", n=2)
