@@ -38,11 +38,12 @@ Behaviour:
   any other message (image, location, link, video...) gets a polite request for text.
 - Logs carry no message content and no openid: users appear as a short hash.
 
-Several replicas: the record of taken messages and the offered options live in a :class:`TTLStore`.
-:class:`InMemoryTTLStore` serves one process; replicas behind a load balancer must share one (Redis,
-see the class's notes), or a retry reaching another replica is processed twice and a numeric reply
-finds no options. The access token too should then be shared (wechatpy's ``RedisStorage`` as the
-client's ``session``), since fetching a new token retires the old one after five minutes.
+Several replicas: the record of taken messages and the offered options live in a :class:`TTLStore`,
+and the access token in wechatpy's session storage. With ``REDIS_URL`` both are in Redis
+(:class:`RedisTTLStore`, wechatpy's ``RedisStorage``), shared by the replicas behind the load
+balancer: otherwise a retry reaching another replica would be processed twice, a numeric reply would
+find no options, and each replica's token fetch would retire the others' tokens. Without it, one
+process keeps them in memory (:class:`InMemoryTTLStore`).
 """
 
 from __future__ import annotations
@@ -539,6 +540,18 @@ class WeChatAPIClient(WeChatClient):
             return super().access_token
 
 
+def token_storage() -> Any:
+    """Where the access token is kept: in Redis (``REDIS_URL``) when replicas must share it — each
+    fetch retires the token another replica holds — else in this process's memory (wechatpy's default)."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return None
+    import redis
+    from wechatpy.session.redisstorage import RedisStorage
+
+    return RedisStorage(redis.Redis.from_url(url, socket_timeout=2), prefix="wechat-token")
+
+
 class WeChatAPI:
     """The 客服 message API for the event loop: wechatpy's blocking calls run in threads."""
 
@@ -550,7 +563,7 @@ class WeChatAPI:
         timeout: float = API_TIMEOUT,
         max_workers: int = API_WORKERS,
     ) -> None:
-        self.client = WeChatAPIClient(appid, secret, api_base_url, timeout)
+        self.client = WeChatAPIClient(appid, secret, api_base_url, timeout, session=token_storage())
         self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="wechat-api")
 
     async def send_text(self, openid: Text, text: Text) -> None:
