@@ -131,6 +131,10 @@ MAX_BODY_BYTES = 64 * 1024
 # Longest text of a passive reply or a 客服 text message, in UTF-8 bytes.
 TEXT_LIMIT_BYTES = 2048
 DEDUP_TTL = 600.0
+# A signed request older (or newer) than this is refused: a captured request replayed later would
+# otherwise be taken as new once the de-duplication store has forgotten it. WeChat retries within
+# 15 seconds; the margin is for clocks that disagree.
+MAX_REQUEST_AGE = 300.0
 OPTIONS_TTL = 3600.0
 API_TIMEOUT = 10.0
 API_WORKERS = 4
@@ -776,6 +780,12 @@ class WeChatInput(InputChannel):
             )
         except InvalidSignatureException:
             raise _Refused(403, "bad signature")
+        try:
+            age = abs(time.time() - int(request.args.get("timestamp", "")))
+        except ValueError:
+            raise _Refused(403, "bad timestamp") from None
+        if age > MAX_REQUEST_AGE:
+            raise _Refused(403, "stale request")
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes

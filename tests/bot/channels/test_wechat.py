@@ -44,6 +44,7 @@ from tests.bot.channels.fake_wechat import (
     event_xml,
     image_xml,
     reply_content,
+    sign,
     text_xml,
     voice_xml,
 )
@@ -142,6 +143,17 @@ def test_forged_post_is_refused_before_anything_else(chat: WeChat, monkeypatch) 
     assert forged.status_code == 403
     assert unsigned.status_code == 403
     assert parsed == []
+    assert chat.rasa.received == []
+
+
+def test_a_captured_request_replayed_later_is_refused(chat: WeChat) -> None:
+    """Rightly signed, but from long ago: replayed after the de-duplication store forgot it."""
+    xml = text_xml("oUser", "你好", new_id())
+    for timestamp in (str(int(time.time()) - 3600), str(int(time.time()) + 3600), "yesterday"):
+        nonce = "replayed"
+        query = {"signature": sign(TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+        response = requests.post(chat.server.webhook, params=query, data=xml.encode(), timeout=10)
+        assert response.status_code == 403
     assert chat.rasa.received == []
 
 
