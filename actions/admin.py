@@ -6,7 +6,9 @@
   close DATE --reason TEXT          close a lawyer day; lists the bookings already made for it
   reopen DATE                       undo ``close`` (closures in bureau.yml are edited there)
   closures                          every closure to come, from bureau.yml and from ``close``
-  purge                             delete personal data past the retention period
+  purge                             delete personal data past the retention period (bookings, and
+                                    conversations in TRACKER_STORE_URL when set)
+  migrate                           bring the bookings database's schema up to date
   report --from DATE --to DATE      批次 and 人次 by matter type for the half-year report
   calendar-check [--days N]         warn about years chinesecalendar does not cover yet
   alerts [--all]                    conversations waiting for staff
@@ -23,6 +25,7 @@ import argparse
 import csv
 import datetime as dt
 import logging
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -32,6 +35,7 @@ from actions.booking.errors import BookingError
 from actions.booking.service import BookingService
 from actions.booking.validation import mask_phone
 from actions.bureau import WEEKDAY_NAMES_ZH
+from actions.conversations import purge_conversations
 
 STATUS_ZH = {"booked": "已预约", "cancelled": "已取消", "attended": "已到场", "no_show": "未到场"}
 REASON_ZH = {
@@ -136,6 +140,10 @@ def _purge(service: BookingService, args) -> int:
     result = service.purge_expired()
     print(f"已清除 {result.before.isoformat()} 之前的 {result.bookings} 条预约的个人信息（匿名统计已保留），"
           f"以及 {result.alerts} 条已处理的提醒")
+    tracker_store_url = os.environ.get("TRACKER_STORE_URL")
+    if tracker_store_url:
+        events = purge_conversations(tracker_store_url, service.now(), service.config.privacy.retention_days)
+        print(f"已清除 {service.config.privacy.retention_days} 天以前的 {events} 条对话记录")
     return 0
 
 

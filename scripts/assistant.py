@@ -40,6 +40,7 @@ class Assistant:
     startup_timeout: float = 180.0
     # The HTTP API (enable_api) is never open without a token: RASA_AUTH_TOKEN, or a new random one.
     auth_token: str = field(default_factory=lambda: os.environ.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24))
+    cors_origins: Optional[List[str]] = None  # None: see _cors_origins
     processes: List[subprocess.Popen] = field(default_factory=list, init=False)
 
     @property
@@ -69,33 +70,42 @@ class Assistant:
         return env
 
     def _endpoints_file(self) -> Path:
-        """endpoints.yml with the action server's address for this instance's port."""
+        """endpoints.yml with the action server's address for this instance's port, and the shared
+        secret the action server then requires when ACTION_SERVER_SECRET is in the processes' env."""
         endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
         endpoints["action_endpoint"]["url"] = f"{self.action_url}/webhook"
+        secret = self._environment().get("ACTION_SERVER_SECRET")
+        if secret:
+            endpoints["action_endpoint"].setdefault("headers", {})["X-Action-Server-Secret"] = secret
         path = Path(tempfile.mkstemp(prefix="endpoints-", suffix=".yml")[1])
         path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
         return path
 
-    def _spawn(self, name: str, command: List[str]) -> None:
+    def _spawn(self, name: str, command: List[str], **env: str) -> None:
         self.log_dir = self.log_dir or Path(tempfile.mkdtemp(prefix="assistant-logs-"))
-        self.processes.append(spawn(name, command, self._environment(), self.log_dir))
+        self.processes.append(spawn(name, command, {**self._environment(), **env}, self.log_dir))
 
     def _cors_origins(self) -> List[str]:
-        """CORS_ORIGINS if set, else the web page's own origins (none without a page)."""
+        """Who may call the Rasa server from a browser: ``cors_origins``, else CORS_ORIGINS, else the
+        web page's own origins on every address of this machine (a phone in the same network opens
+        the page by the machine's address); nobody without a page."""
+        if self.cors_origins is not None:
+            return self.cors_origins
         configured = [o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip()]
         if configured or not self.web_port:
             return configured
-        return [f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}"]
+        return page_origins(self.web_port)
 
     def start(self) -> None:
         if not self.model.exists():
             raise FileNotFoundError(f"No model at {self.model}; run `make train` first")
         self._spawn("actions", action_server_command(self.action_port))
+        origins = self._cors_origins()
         self._spawn("rasa", rasa_command(
             self.model, self.rasa_port, self._endpoints_file(),
-            cors_origins=self._cors_origins(),
+            cors_origins=origins,
             auth_token=self.auth_token if self.enable_api else None,
-        ))
+        ), CORS_ORIGINS=",".join(origins))  # the socket.io channel checks the same origins
         if self.web_port:
             self._spawn("web", web_command(port=self.web_port, rasa_port=self.rasa_port))
         self.wait_until_ready()
@@ -126,6 +136,19 @@ class Assistant:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
+
+
+def page_origins(port: int) -> List[str]:
+    """``http://<address>:<port>`` for localhost and every IPv4 address of this machine."""
+    import socket
+
+    import psutil
+
+    hosts = {"localhost", "127.0.0.1"} | {
+        address.address for nic in psutil.net_if_addrs().values() for address in nic
+        if address.family == socket.AF_INET
+    }
+    return sorted(f"http://{host}:{port}" for host in hosts)
 
 
 def action_server_command(port: int) -> List[str]:

@@ -91,7 +91,7 @@ class Cluster:
         if not self.model.exists():
             raise FileNotFoundError(f"No model at {self.model}; run `make train` first")
         if shutil.which("haproxy") is None:
-            raise RuntimeError("haproxy is not installed (make production-deps installs it)")
+            raise RuntimeError("haproxy is not installed (make system-deps installs it)")
         self.log_dir = self.log_dir or Path(tempfile.mkdtemp(prefix="cluster-logs-"))
         self._reset_database()
         self._reset_redis()

@@ -59,10 +59,20 @@ class SocketIOInput(RasaSocketIOInput):
         install_log_masking()
         blueprint = super().blueprint(MessageGuard.from_environment().wrap(on_new_message))
         sio = self.sio
-        origins = allowed_origins()
-        if origins:  # Rasa's server leaves socket.io open to every origin
-            sio.eio.cors_allowed_origins = origins
         namespace = self.namespace or "/"
+        rasa_connect = sio.handlers[namespace]["connect"]
+        origins = allowed_origins()
+
+        # Rasa leaves socket.io open to pages of every origin (its CORS headers come from the
+        # server's --cors, which browsers enforce on long-polling but not on websockets).
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: dict, auth: Optional[dict] = None) -> bool:
+            origin = environ.get("HTTP_ORIGIN")
+            if origins and origin and origin not in origins:
+                logger.warning("socket.io connection from a page of %s refused (CORS_ORIGINS)", origin)
+                return False
+            return await rasa_connect(sid, environ, auth)
+
         rasa_handle_message = sio.handlers[namespace][self.user_message_evt]
 
         @sio.on("session_request", namespace=self.namespace)

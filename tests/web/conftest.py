@@ -83,6 +83,7 @@ def web_assistant(tmp_path_factory):
     }
     with Assistant(
         rasa_port=RASA_PORT, action_port=ACTION_PORT, env=env, enable_api=True,
+        cors_origins=[f"http://127.0.0.1:{WEB_PORT}", f"http://localhost:{WEB_PORT}"],
         log_dir=ARTIFACTS / "web-logs",
     ) as running:
         yield running

@@ -95,3 +95,39 @@ def test_credentials_use_this_channel():
         "bot_message_evt": "bot_uttered",
         "session_persistence": True,
     }
+
+
+def test_pages_of_other_origins_cannot_connect(monkeypatch):
+    monkeypatch.setenv("CORS_ORIGINS", "https://xf.example.gov.cn, http://localhost:8080")
+    channel = SocketIOInput(session_persistence=True)
+
+    async def on_new_message(message):
+        pass
+
+    channel.blueprint(on_new_message)
+    connect = channel.sio.handlers["/"]["connect"]
+
+    def allowed(origin):
+        environ = {"HTTP_ORIGIN": origin} if origin else {}
+        return asyncio.run(connect("sid-1", environ, None))
+
+    assert allowed("https://xf.example.gov.cn") and allowed("http://localhost:8080")
+    assert not allowed("https://evil.example")
+    assert allowed(None)  # not a browser page (an app, a test client): CORS does not apply
+
+
+def test_a_long_message_gets_the_polite_reply_not_rasa(channel, monkeypatch):
+    handled = []
+    monkeypatch.setenv("MESSAGE_MAX_CHARS", "10")
+    limited = SocketIOInput(session_persistence=False)
+
+    async def on_new_message(message):
+        handled.append(message)
+
+    limited.blueprint(on_new_message)
+    limited.sio.emit = AsyncMock()
+    handler = limited.sio.handlers["/"]["user_uttered"]
+    asyncio.run(handler("sid-1", {"message": "我" * 11, "session_id": SESSION}))
+    assert handled == []
+    [reply] = [call.args[1] for call in limited.sio.emit.call_args_list]
+    assert "11个字" in reply["text"]

@@ -97,6 +97,34 @@ def test_purge_and_report(service, capsys, clock):
     assert "接访批次：1" in out and "接待人次：1" in out and "wage_arrears" in out
 
 
+def test_purge_deletes_old_conversations_of_the_tracker_store(service, capsys, clock, tmp_path, monkeypatch):
+    import asyncio
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from sqlalchemy import create_engine, text
+
+    from bot.stores import PrivateTrackerStore
+    from tests.conftest import ROOT
+
+    url = f"sqlite:///{tmp_path / 'trackers.db'}"
+    monkeypatch.setenv("TRACKER_STORE_URL", url)
+    monkeypatch.setenv("TRACKER_ENCRYPTION_KEY", "test key")
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    store = PrivateTrackerStore(domain, host=url)
+    old, recent = dt.datetime(2026, 5, 1, 10).timestamp(), dt.datetime(2026, 11, 20, 10).timestamp()
+    for sender, moment in (("old", old), ("recent", recent)):
+        tracker = DialogueStateTracker(sender, domain.slots)
+        tracker.update(UserUttered("工资被拖欠", timestamp=moment))
+        asyncio.run(store.save(tracker))
+    clock.set(2026, 11, 26, 10, 0)
+    code, out, _ = run(service, capsys, "purge")
+    assert code == 0 and "1 条对话记录" in out
+    with create_engine(url).connect() as connection:
+        assert connection.execute(text("SELECT DISTINCT sender_id FROM events")).scalars().all() == ["recent"]
+
+
 def test_report_rejects_a_reversed_range(service, capsys):
     code, _, err = run(service, capsys, "report", "--from", "2026-06-30", "--to", "2026-01-01")
     assert code == 2 and "失败" in err
