@@ -11,21 +11,25 @@
 - malformed calls answered 400, and no 500 answer that echoes what a citizen said (rasa_sdk's own
   error handler puts the whole request body, personal data included, into the reply and the log);
 - request bodies limited to ``SANIC_REQUEST_MAX_SIZE`` bytes (1 MB by default; a tracker of a long
-  conversation is a few hundred kB).
+  conversation is a few hundred kB), and a deflate-encoded body (Rasa with
+  ``COMPRESS_ACTION_SERVER_REQUEST``) to ten times that once inflated: a broken one is answered 400,
+  a deflate bomb 413.
 """
 
 from __future__ import annotations
 
 import argparse
 import hmac
+import json
 import logging
 import os
+import zlib
 from typing import Any, Optional, Text
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 from sanic import Sanic, response
-from sanic.exceptions import SanicException
+from sanic.exceptions import PayloadTooLarge, SanicException
 from sanic.request import Request
 
 from bot.privacy import install_log_masking
@@ -36,6 +40,7 @@ SECRET_HEADER = "X-Action-Server-Secret"
 SECRET_ENV = "ACTION_SERVER_SECRET"
 DEFAULT_PORT = 5055
 DEFAULT_MAX_REQUEST_BYTES = 1_000_000
+INFLATED_SIZE_FACTOR = 10  # a deflate body may inflate to this many times the request size limit
 PROTECTED_PATHS = ("/webhook", "/actions")
 
 
@@ -58,24 +63,51 @@ def malformed_reason(call: Any) -> Optional[Text]:
     return None
 
 
+def inflate(body: bytes, limit: int) -> bytes:
+    """A deflate-encoded (zlib) body inflated, without ever holding more than ``limit`` bytes of it.
+
+    Raises ``ValueError`` when it is not complete deflate data, ``PayloadTooLarge`` beyond ``limit``.
+    """
+    inflater = zlib.decompressobj()
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error as error:
+        raise ValueError(f"not deflate data ({error})") from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"the inflated body is larger than {limit} bytes")
+    if not inflater.eof:
+        raise ValueError("truncated deflate data")
+    return data
+
+
 def create_action_server(secret: Optional[Text] = None) -> Sanic:
     """rasa_sdk's app for ``actions``, guarded as the module's docstring says."""
     app = create_app("actions", cors_origins=None)
     app.config.REQUEST_MAX_SIZE = int(os.environ.get("SANIC_REQUEST_MAX_SIZE", DEFAULT_MAX_REQUEST_BYTES))
+    max_inflated = app.config.REQUEST_MAX_SIZE * INFLATED_SIZE_FACTOR
 
     @app.on_request
     async def answer_rasa_only(request: Request):
         if not request.path.startswith(PROTECTED_PATHS):
             return None
+        # Sanic decodes header bytes with surrogateescape: encoding back gives the bytes received.
         if secret and not hmac.compare_digest(
-            request.headers.get(SECRET_HEADER, "").encode(), secret.encode()
+            request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape"), secret.encode()
         ):
             return response.json({"error": "unauthorized"}, status=401)
         if request.path == "/webhook" and request.method == "POST":
-            if request.headers.get("Content-Encoding") == "deflate":
-                return None  # rasa_sdk decompresses it; a broken one ends in the handler below
+            if request.stream is not None and request.stream.request_body:
+                # The body was not read: Sanic is answering an error (it runs request middleware again
+                # then), here a body over REQUEST_MAX_SIZE. Its answer, 413, stands.
+                return None
             try:
-                call = request.json
+                if request.headers.get("Content-Encoding") == "deflate":
+                    # Checked here with a bound; rasa_sdk inflates it again, whole, to run it.
+                    call = json.loads(inflate(request.body, max_inflated))
+                else:
+                    call = request.json
+            except PayloadTooLarge as error:
+                return response.json({"error": str(error)}, status=413)
             except Exception:  # Sanic raises its own BadRequest for invalid JSON
                 call = None
             reason = malformed_reason(call)

@@ -1,6 +1,7 @@
 """Limits on what one sender may send, applied by every channel before Rasa sees a message.
 
-A message longer than ``MESSAGE_MAX_CHARS`` characters, or beyond ``RATE_LIMIT_PER_MINUTE`` messages
+A message without text, with characters that are not Unicode text, longer than
+``MESSAGE_MAX_CHARS`` characters, or beyond ``RATE_LIMIT_PER_MINUTE`` messages
 of one sender in a minute, is not passed to Rasa; the sender gets a polite reply through their own
 channel that says what happened and what to do. With ``REDIS_URL`` the counts are shared by every Rasa
 replica; without it each process counts its own.
@@ -26,6 +27,8 @@ TOO_LONG = (
     "您这条消息有{length}个字，超过了单条{limit}字的上限，所以这条没有处理。"
     "麻烦您分几次发送，或者先简单说说最主要的诉求，我们一件一件来。"
 )
+NO_TEXT = "没有收到您的文字，请再输入一次您想问的事。"
+UNREADABLE = "这条消息里有无法识别的字符，请重新输入一次。"
 TOO_FAST = "您发送得有点快，这条消息没有处理。请稍等一分钟再发一次，您的问题我们会认真答复。"
 
 
@@ -76,6 +79,14 @@ class MessageGuard:
 
     async def refusal(self, message: UserMessage) -> Optional[Text]:
         """The reply to send instead of answering ``message``, or None to answer it."""
+        # The NLU pipeline fails on a message without text or with lone surrogates (valid JSON,
+        # not Unicode text); the citizen would get no answer at all.
+        if not (message.text or "").strip():
+            return NO_TEXT
+        try:
+            message.text.encode("utf-8")
+        except UnicodeEncodeError:
+            return UNREADABLE
         length = len(message.text or "")
         if length > self.max_chars:
             logger.info("Message of %d characters from %s not processed", length, _ref(message.sender_id))
@@ -107,4 +118,4 @@ class MessageGuard:
 
 def _ref(sender_id: Optional[Text]) -> Text:
     """A sender's stand-in in keys and logs (sender ids may be WeChat openids)."""
-    return hashlib.sha256((sender_id or "").encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256((sender_id or "").encode("utf-8", "surrogatepass")).hexdigest()[:16]

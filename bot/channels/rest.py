@@ -3,7 +3,11 @@ behind the message guard.
 
 Rasa's own channel answers 500 to a body that is not a JSON object and passes a sender id or message
 that is not text on to the assistant. This one answers 400 with the reason, and sends each message
-through ``bot.guard.MessageGuard`` (length and rate limits with a polite reply).
+through ``bot.guard.MessageGuard`` (length and rate limits with a polite reply). A blank message, or
+one with lone surrogates (``"\\ud800"`` is valid JSON but not text), is refused too: the NLU pipeline
+fails on both, which left the citizen without an answer. With ``?stream=true``, a message whose
+handling fails ends the stream instead of holding the connection until Sanic's response timeout
+(a 503 after a minute).
 
 In ``credentials.yml``, in place of ``rest:``::
 
@@ -12,6 +16,8 @@ In ``credentials.yml``, in place of ``rest:``::
 
 from __future__ import annotations
 
+import logging
+from asyncio import Queue
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
@@ -23,7 +29,20 @@ from sanic.request import Request
 from bot.guard import MessageGuard
 from bot.privacy import install_log_masking
 
+logger = logging.getLogger(__name__)
+
 MAX_SENDER_CHARS = 256
+
+
+def _is_text(value: Any) -> bool:
+    """A string that is Unicode text (JSON's ``\\ud800`` escapes give strings that are not)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _body(request: Request) -> Dict[Text, Any]:
@@ -48,23 +67,40 @@ class RestInput(RasaRestInput):
 
     async def _extract_sender(self, req: Request) -> Optional[Text]:
         sender = _body(req).get("sender")
-        if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+        if not _is_text(sender) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
             raise InvalidUsage(f"`sender` must be a non-empty string of at most {MAX_SENDER_CHARS} characters.")
         return sender
 
     def _extract_message(self, req: Request) -> Optional[Text]:
         message = _body(req).get("message")
-        if not isinstance(message, str):
-            raise InvalidUsage("`message` must be a string.")
+        if not _is_text(message) or not message.strip():
+            raise InvalidUsage("`message` must be a string with some text.")
         return message
 
     def _extract_input_channel(self, req: Request) -> Text:
         channel = _body(req).get("input_channel")
-        return channel if isinstance(channel, str) and channel else self.name()
+        return channel if _is_text(channel) and channel else self.name()
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         metadata = _body(request).get("metadata")
         return metadata if isinstance(metadata, dict) else None
+
+    @staticmethod
+    async def on_message_wrapper(
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        text: Text,
+        queue: Queue,
+        sender_id: Text,
+        input_channel: Text,
+        metadata: Optional[Dict[Text, Any]],
+    ) -> None:
+        """Rasa's wrapper for ``?stream=true``, ending the stream also when handling the message fails
+        (Rasa's then never ends it, and the client waits for Sanic's response timeout)."""
+        try:
+            await RasaRestInput.on_message_wrapper(on_new_message, text, queue, sender_id, input_channel, metadata)
+        except Exception:
+            logger.exception("rest: handling a streamed message failed")
+            await queue.put("DONE")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         return super().blueprint(self.guard.wrap(on_new_message))

@@ -9,7 +9,8 @@ Enabled in ``credentials.yml`` as ``bot.channels.wechat.WeChatInput``; Rasa moun
   (``encrypt_type=aes``). The signature (and ``msg_signature`` in safe mode) is checked before
   anything else (forged: 403). The body is limited to 64 KiB (413) and parsed with ``defusedxml``
   with DTDs forbidden, so external entities and entity expansion are refused (400) before wechatpy's
-  own parser (xmltodict) sees the text.
+  own parser (xmltodict) sees the text; so is a message whose fields are not plain text (nested
+  elements, attributes, repeated) or whose ``MsgId`` or ``CreateTime`` is not a number.
 
 Settings come from the credentials block (``token``, ``appid``, ``secret``, ``aes_key``,
 ``api_base_url``, ``reply_timeout``) or, where a value is not given there, from the environment:
@@ -723,6 +724,31 @@ def parse_xml(body: bytes) -> Element:
     return root
 
 
+# The fields the channel and wechatpy's reply read, and those of them wechatpy converts to int.
+_READ_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Content",
+                "Recognition", "Event", "EventKey")
+_INTEGER_FIELDS = ("CreateTime", "MsgId")
+
+
+def check_fields(root: Element) -> None:
+    """Refuses (400) a message whose fields the channel reads are not plain text once each, or whose
+    ``MsgId`` or ``CreateTime`` is not an integer: wechatpy would hand them over as dicts or lists
+    (an element with children, attributes or a namespace, or repeated) or fail converting them."""
+    seen: Set[Text] = set()
+    for child in root:
+        name = child.tag.rpartition("}")[2]
+        if name not in _READ_FIELDS:
+            continue
+        if name in seen or "}" in child.tag or len(child) or child.attrib:
+            raise _Refused(400, f"malformed {name}")
+        seen.add(name)
+        if name in _INTEGER_FIELDS and (child.text or "").strip():
+            try:
+                int(child.text)
+            except ValueError:
+                raise _Refused(400, f"malformed {name}") from None
+
+
 class WeChatInput(InputChannel):
     """WeChat official account (公众号) input channel."""
 
@@ -782,7 +808,7 @@ class WeChatInput(InputChannel):
             raise _Refused(403, "bad signature")
         try:
             age = abs(time.time() - int(request.args.get("timestamp", "")))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise _Refused(403, "bad timestamp") from None
         if age > MAX_REQUEST_AGE:
             raise _Refused(403, "stale request")
@@ -1043,6 +1069,7 @@ class WeChatInput(InputChannel):
                 msg_type = (root.findtext("MsgType") or "").strip().lower()
                 if not msg_type or not (root.findtext("FromUserName") or "").strip():
                     raise _Refused(400, "incomplete message")
+                check_fields(root)
                 # wechatpy parses the text only once defusedxml has passed it.
                 message = parse_message(xml_text)
             except _Refused as refused:

@@ -71,3 +71,10 @@ def test_a_counter_store_failure_does_not_silence_citizens():
     handled = []
     guard = MessageGuard(per_minute=1, redis_url="redis://127.0.0.1:1/0")  # nothing listens there
     assert send(guard, handled, "a", "你好") == [] and handled == ["你好"]
+
+
+def test_a_message_without_readable_text_gets_a_reply_not_silence():
+    guard, handled = MessageGuard(per_minute=0), []
+    assert "再输入" in send(guard, handled, "a", " \u3000")[0]
+    assert "无法识别" in send(guard, handled, "a", "你好\ud800")[0]
+    assert handled == []
