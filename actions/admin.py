@@ -78,6 +78,11 @@ def _list(service: BookingService, args) -> int:
     return 0
 
 
+def spreadsheet_text(value: str) -> str:
+    """A cell Excel shows as text: what a citizen typed may start like a formula ("=HYPERLINK(...)")."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _export(service: BookingService, args) -> int:
     day = _date(service, args.date)
     bookings = service.bookings_on(day)
@@ -86,8 +91,9 @@ def _export(service: BookingService, args) -> int:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
         for b in bookings:
-            writer.writerow([b.date.isoformat(), b.time_label, b.code, b.name, b.phone, b.matter_type or "",
-                             b.statutory_channel or "", b.matter_summary, STATUS_ZH[b.status]])
+            writer.writerow([spreadsheet_text(value) for value in (
+                b.date.isoformat(), b.time_label, b.code, b.name, b.phone, b.matter_type or "",
+                b.statutory_channel or "", b.matter_summary, STATUS_ZH[b.status])])
     print(f"已导出 {len(bookings)} 条预约（{_day_label(day)}）到 {args.csv}")
     return 0
 

@@ -164,6 +164,21 @@ def offer_nearest(dispatcher: CollectingDispatcher, service: BookingService, tar
         dispatcher.utter_message(response="utter_booking_no_free_slots")
 
 
+# Channels whose clients render the assistant's text as Markdown (the web chat widget).
+MARKDOWN_CHANNELS = ("socketio",)
+# Markdown's own escapable characters; the widget's renderer shows the backslash before any other.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
+
+
+def as_typed(value: Any, tracker: Tracker) -> Text:
+    """What the citizen typed, to be shown exactly so: in a Markdown channel Markdown's special
+    characters are backslash-escaped, so "__" or "*" in a summary is not turned into formatting."""
+    text = str(value or "")
+    if tracker.get_latest_input_channel() in MARKDOWN_CHANNELS:
+        return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return text
+
+
 def chosen_slot(tracker: Tracker) -> Tuple[dt.date, dt.time]:
     """The validated date and time of the booking being made or moved."""
     return dt.date.fromisoformat(tracker.get_slot("booking_date")), parse_slot_time(tracker.get_slot("booking_time"))
@@ -385,9 +400,9 @@ class ActionAskBookingConfirmed(Action):
                 "请核对预约信息：\n"
                 f"· 时间：{when}\n"
                 f"· 地点：{get_config().bureau.address}\n"
-                f"· 姓名：{tracker.get_slot('citizen_name')}\n"
+                f"· 姓名：{as_typed(tracker.get_slot('citizen_name'), tracker)}\n"
                 f"· 电话：{tracker.get_slot('citizen_phone')}\n"
-                f"· 咨询事项：{tracker.get_slot('matter_summary')}\n"
+                f"· 咨询事项：{as_typed(tracker.get_slot('matter_summary'), tracker)}\n"
                 "信息对的话请点“确认预约”。"
             )
         dispatcher.utter_message(

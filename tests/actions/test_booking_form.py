@@ -160,3 +160,13 @@ def test_idempotency_keys_differ_per_message_even_for_long_sender_ids():
         tracker.latest_message["message_id"] = message_id
         keys.add(idempotency_key(tracker))
     assert len(keys) == 2 and all(len(k) <= 128 for k in keys)
+
+
+def test_what_the_citizen_typed_is_shown_as_typed_in_a_markdown_channel():
+    from actions.booking_form import as_typed
+
+    typed = "工资 __被拖欠__ *三个月* [链接](http://x) <b>"
+    web = make_tracker([{"event": "user", "text": typed, "input_channel": "socketio", "parse_data": {}}])
+    wechat = make_tracker([{"event": "user", "text": typed, "input_channel": "wechat", "parse_data": {}}])
+    assert as_typed(typed, web) == r"工资 \_\_被拖欠\_\_ \*三个月\* \[链接\]\(http://x\) <b>"
+    assert as_typed(typed, wechat) == typed  # plain-text channels show it unchanged
