@@ -15,6 +15,7 @@ import functools
 import hashlib
 import logging
 import re
+import threading
 from functools import lru_cache
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
@@ -56,10 +57,25 @@ def in_thread(function):
     return off_the_event_loop
 
 
+_service_lock = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def get_service() -> BookingService:
-    """The booking service of this action server, on DATABASE_URL, migrated on first use."""
+def _open_service() -> BookingService:
     return BookingService.open()
+
+
+def get_service() -> BookingService:
+    """The booking service of this action server, on DATABASE_URL, migrated on first use.
+
+    The first calls may come from several worker threads at once (``in_thread``): one opens and
+    migrates, the others wait for it (lru_cache alone would let each of them run the migrations).
+    """
+    with _service_lock:
+        return _open_service()
+
+
+get_service.cache_clear = _open_service.cache_clear  # tests open a new database each
 
 
 # --- how dates and times are read back ---------------------------------------------------------

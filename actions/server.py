@@ -84,6 +84,9 @@ def create_action_server(secret: Optional[Text] = None) -> Sanic:
     """rasa_sdk's app for ``actions``, guarded as the module's docstring says."""
     app = create_app("actions", cors_origins=None)
     app.config.REQUEST_MAX_SIZE = int(os.environ.get("SANIC_REQUEST_MAX_SIZE", DEFAULT_MAX_REQUEST_BYTES))
+    # Rasa keeps its connections to the action server open; Sanic's default closes one idle for 5 s,
+    # and a Rasa server busy for longer then writes its next call to a closing socket (the call fails).
+    app.config.KEEP_ALIVE_TIMEOUT = int(os.environ.get("SANIC_KEEP_ALIVE_TIMEOUT", 75))
     max_inflated = app.config.REQUEST_MAX_SIZE * INFLATED_SIZE_FACTOR
 
     @app.on_request

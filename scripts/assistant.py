@@ -77,7 +77,8 @@ class Assistant:
         secret = self._environment().get("ACTION_SERVER_SECRET")
         if secret:
             endpoints["action_endpoint"].setdefault("headers", {})["X-Action-Server-Secret"] = secret
-        path = Path(tempfile.mkstemp(prefix="endpoints-", suffix=".yml")[1])
+        self.log_dir = self.log_dir or Path(tempfile.mkdtemp(prefix="assistant-logs-"))
+        path = self.log_dir / "endpoints.yml"
         path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
         return path
 
@@ -97,6 +98,13 @@ class Assistant:
         return page_origins(self.web_port)
 
     def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:  # a failed or interrupted start leaves no process behind
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         if not self.model.exists():
             raise FileNotFoundError(f"No model at {self.model}; run `make train` first")
         self._spawn("actions", action_server_command(self.action_port))

@@ -88,6 +88,13 @@ class Cluster:
         self.stop()
 
     def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:  # a failed or interrupted start leaves no process or database behind
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         if not self.model.exists():
             raise FileNotFoundError(f"No model at {self.model}; run `make train` first")
         if shutil.which("haproxy") is None:
