@@ -75,7 +75,9 @@ def get_service() -> BookingService:
         return _open_service()
 
 
-get_service.cache_clear = _open_service.cache_clear  # tests open a new database each
+# Tests open a new database each: they see the cache through get_service.
+get_service.cache_clear = _open_service.cache_clear
+get_service.cache_info = _open_service.cache_info
 
 
 # --- how dates and times are read back ---------------------------------------------------------
