@@ -15,6 +15,7 @@ URL the channels use for their rate limits and WeChat's de-duplication.
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any, Dict, Iterable, List, Optional, Text
 
@@ -22,11 +23,12 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock_store import RedisLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet
+from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
+from bot import speedups
 from bot.privacy import PERSONAL_SLOTS, SlotCipher, install_log_masking, mask_personal_numbers
 
 logger = logging.getLogger(__name__)
@@ -56,7 +58,10 @@ class PrivateTrackerStore(TrackerStore):
         event_broker: Optional[EventBroker] = None,
         **kwargs: Any,
     ) -> None:
+        # The tracker store is the first of our parts a Rasa server creates (before any message):
+        # the process-wide settings go in here.
         install_log_masking()
+        speedups.install()
         url = host or kwargs.pop("url", None) or None  # Rasa passes the endpoint's `url` as `host`
         if url:
             self.inner: TrackerStore = SQLTrackerStore(
@@ -93,11 +98,22 @@ class PrivateTrackerStore(TrackerStore):
     # --- what is stored -------------------------------------------------------------------------
 
     def protected(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
-        """A copy of ``tracker`` as it may be stored; the tracker in use is left as it is."""
-        events = [self.protected_event(event.as_dict()) for event in tracker.events]
-        return DialogueStateTracker.from_dict(
+        """A copy of ``tracker`` as it may be stored; the tracker in use is left as it is.
+
+        Only the events that carry personal data are copied (through their dict form); the others
+        are shared with the tracker in use, which never changes an event once it is logged.
+        """
+        events = [self._protected_copy(event) for event in tracker.events]
+        return DialogueStateTracker.from_events(
             tracker.sender_id, events, self.domain.slots, tracker._max_event_history
         )
+
+    def _protected_copy(self, event: Event) -> Event:
+        if not isinstance(event, (UserUttered, BotUttered, SlotSet)):
+            return event
+        original = event.as_dict()
+        protected = self.protected_event(copy.deepcopy(original))
+        return event if protected == original else Event.from_parameters(protected)
 
     def protected_event(self, event: Dict[Text, Any]) -> Dict[Text, Any]:
         kind = event.get("event")
