@@ -28,6 +28,7 @@ from typing import Any, Optional, Text
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+from rasa_sdk.utils import number_of_sanic_workers
 from sanic import Sanic, response
 from sanic.exceptions import PayloadTooLarge, SanicException
 from sanic.request import Request
@@ -151,7 +152,8 @@ def main(argv: Optional[list] = None) -> None:
     app = create_action_server(secret)
     logger.info("Action server on http://%s:%d (shared secret %s)", host, args.port,
                 "required" if secret else "not set")
-    app.run(host=host, port=args.port, workers=1, access_log=False, motd=False)
+    # ACTION_SERVER_SANIC_WORKERS, rasa_sdk's own setting, gives more worker processes (default 1).
+    app.run(host=host, port=args.port, workers=number_of_sanic_workers(), access_log=False, motd=False)
 
 
 if __name__ == "__main__":
