@@ -21,6 +21,16 @@ NOW = "2026-11-26T10:00:00+08:00"  # Thursday
 CODE = re.compile(r"预约码：([A-HJ-NP-Z2-9]{6})")
 
 
+FIGURES: List[str] = []  # lines the tests report, printed at the end of the run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if FIGURES:
+        terminalreporter.section("scale-out figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def cluster():
     with Cluster(base_port=26000, database="xinfang_scaleout_test", redis_db=8,

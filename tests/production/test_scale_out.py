@@ -12,7 +12,7 @@ import pytest
 import socketio
 from sqlalchemy import create_engine, text
 
-from tests.production.conftest import Citizen
+from tests.production.conftest import FIGURES, Citizen
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
 
@@ -104,6 +104,8 @@ def test_concurrent_bookings_through_both_replicas_never_exceed_a_slot(cluster, 
         codes = [c for c in pool.map(book, enumerate(citizens)) if c]
 
     stored = bookings("date = :day AND time = :slot AND status = 'booked'", day=day, slot=slot)
+    FIGURES.append(f"capacity test: {len(citizens)} citizens through both replicas for one slot of "
+                   f"{CAPACITY} places: {len(codes)} confirmed, {len(stored)} in the database")
     assert len(stored) <= CAPACITY
     assert sorted(codes) == sorted(b["code"] for b in stored)
     assert len(codes) == CAPACITY  # the place was not left empty either
@@ -133,7 +135,7 @@ def test_a_replica_of_each_server_killed_mid_load_loses_nothing(cluster, booking
     in_db = Counter(b["code"] for b in stored)
     lost = [code for code in confirmed if code not in in_db]
     twice = Counter((b["phone"], b["date"]) for b in stored if b["status"] == "booked")
-    print(f"\nfault test: {len(confirmed)} bookings confirmed, {len(stored)} in the database, "
+    FIGURES.append(f"fault test: {len(confirmed)} bookings confirmed, {len(stored)} in the database, "
           f"{sum(c > 1 for c in twice.values())} duplicates, {len(lost)} lost; "
           f"{sum(len(c.failures) for c in citizens)} messages sent again after a failure")
     assert lost == []
