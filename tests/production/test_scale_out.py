@@ -127,6 +127,7 @@ def test_a_replica_of_each_server_killed_mid_load_loses_nothing(cluster, booking
         futures = [pool.submit(book, n) for n in range(len(plan))]
         started.wait()
         threading.Event().wait(2.5)  # the load is under way
+        assert not all(f.done() for f in futures), "the load was over before the kill"
         cluster.kill("rasa-1")
         cluster.kill("actions-1")
         confirmed = {f.result(): n for n, f in enumerate(futures) if f.result()}

@@ -39,10 +39,14 @@ def channel():
     return channel
 
 
-def call(channel, event, sid, data):
+def run(coroutine):
     # in a thread of its own: Playwright's sync API may hold this thread's event loop (tests/web)
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, channel.sio.handlers["/"][event](sid, data)).result()
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def call(channel, event, sid, data):
+    run(channel.sio.handlers["/"][event](sid, data))
 
 
 def test_a_socket_joins_the_session_it_asks_for(channel):
@@ -109,7 +113,7 @@ def test_pages_of_other_origins_cannot_connect(monkeypatch):
 
     def allowed(origin):
         environ = {"HTTP_ORIGIN": origin} if origin else {}
-        return asyncio.run(connect("sid-1", environ, None))
+        return run(connect("sid-1", environ, None))
 
     assert allowed("https://xf.example.gov.cn") and allowed("http://localhost:8080")
     assert not allowed("https://evil.example")
@@ -127,7 +131,7 @@ def test_a_long_message_gets_the_polite_reply_not_rasa(channel, monkeypatch):
     limited.blueprint(on_new_message)
     limited.sio.emit = AsyncMock()
     handler = limited.sio.handlers["/"]["user_uttered"]
-    asyncio.run(handler("sid-1", {"message": "我" * 11, "session_id": SESSION}))
+    run(handler("sid-1", {"message": "我" * 11, "session_id": SESSION}))
     assert handled == []
     [reply] = [call.args[1] for call in limited.sio.emit.call_args_list]
     assert "11个字" in reply["text"]
