@@ -10,23 +10,31 @@ import urllib.request
 
 import pytest
 
+from tests.bot.channels.fake_wechat import free_port
 from tests.conftest import ROOT
 
-PORT = 17155
+PORT = free_port()
 SECRET = "shared-with-rasa"
 
 
-def request(path, body=None, secret=None, host="127.0.0.1"):
+def request(path, body=None, secret=None):
     headers = {"Content-Type": "application/json"}
     if secret:
         headers["X-Action-Server-Secret"] = secret
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    req = urllib.request.Request(f"http://{host}:{PORT}{path}", data=data, headers=headers)
+    req = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", data=data, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=30) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+def is_up():
+    try:
+        return request("/health")[0] == 200
+    except (urllib.error.URLError, OSError):  # not listening yet
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +46,10 @@ def server(tmp_path_factory):
     process = subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(PORT)], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
-    while request("/health")[0] != 200:
-        assert process.poll() is None and time.monotonic() < deadline, process.stdout.read().decode()
+    while not is_up():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the action server did not start:\n" + process.communicate()[0].decode())
         time.sleep(0.3)
     yield process
     process.terminate()
