@@ -74,7 +74,6 @@ import tempfile
 import threading
 import time
 import traceback
-import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -89,7 +88,7 @@ import psutil  # noqa: E402
 import yaml  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from scripts.assistant import Assistant  # noqa: E402
+from scripts.assistant import Assistant, stop_processes, wait_until_answering  # noqa: E402
 from scripts.cluster import Cluster  # noqa: E402
 
 BOT_NOW = "2026-11-26T10:00:00+08:00"
@@ -679,41 +678,13 @@ def run_stock(args, context: Context, results: List[Level], work: Path) -> None:
                                start_new_session=True)
     try:
         url = f"http://127.0.0.1:{STOCK_PORT}"
-        wait_until_answers(f"{url}/webhooks/rest/", process, folder / "rasa-stock.log", timeout=300)
+        wait_until_answering({"rasa-stock": f"{url}/webhooks/rest/"}, {"rasa-stock": process}, 300, folder)
         setup = Setup("stock", f"{url}/webhooks/rest/webhook", {"rasa (stock)": process.pid}, (("stock", 1.0),),
                       started_seconds=time.perf_counter() - started)
         run_levels(setup, args, context, results)
     finally:
-        stop_group(process)
+        stop_processes({"rasa-stock": process})
         log.close()
-
-
-def wait_until_answers(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: the server exited while starting; see {log}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} did not answer within {timeout:.0f} s; see {log}")
-        time.sleep(0.5)
-
-
-def stop_group(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        except ProcessLookupError:
-            pass
 
 
 # --- printing ----------------------------------------------------------------------------------

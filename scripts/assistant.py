@@ -41,7 +41,7 @@ class Assistant:
     # The HTTP API (enable_api) is never open without a token: RASA_AUTH_TOKEN, or a new random one.
     auth_token: str = field(default_factory=lambda: os.environ.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24))
     cors_origins: Optional[List[str]] = None  # None: see _cors_origins
-    processes: List[subprocess.Popen] = field(default_factory=list, init=False)
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
 
     @property
     def rasa_url(self) -> str:
@@ -59,15 +59,7 @@ class Assistant:
         self.stop()
 
     def _environment(self) -> Dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            PYTHONPATH=str(ROOT),
-            RASA_TELEMETRY_ENABLED="false",
-            SQLALCHEMY_SILENCE_UBER_WARNING="1",
-            TF_CPP_MIN_LOG_LEVEL="2",
-        )
-        env.update(self.env)
-        return env
+        return {**base_environment(), **self.env}
 
     def _endpoints_file(self) -> Path:
         """endpoints.yml with the action server's address for this instance's port, and the shared
@@ -84,7 +76,7 @@ class Assistant:
 
     def _spawn(self, name: str, command: List[str], **env: str) -> None:
         self.log_dir = self.log_dir or Path(tempfile.mkdtemp(prefix="assistant-logs-"))
-        self.processes.append(spawn(name, command, {**self._environment(), **env}, self.log_dir))
+        self.processes[name] = spawn(name, command, {**self._environment(), **env}, self.log_dir)
 
     def _cors_origins(self) -> List[str]:
         """Who may call the Rasa server from a browser: ``cors_origins``, else CORS_ORIGINS, else the
@@ -119,31 +111,28 @@ class Assistant:
         self.wait_until_ready()
 
     def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout
-        urls = [f"{self.action_url}/health", f"{self.rasa_url}/webhooks/rest/"]
+        urls = {"actions": f"{self.action_url}/health", "rasa": f"{self.rasa_url}/webhooks/rest/"}
         if self.web_port:
-            urls.append(f"http://127.0.0.1:{self.web_port}/healthz")
-        for url in urls:
-            while not _answers(url):
-                if any(p.poll() is not None for p in self.processes):
-                    self.stop()
-                    raise RuntimeError(f"A process of the assistant exited while starting ({url})")
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise TimeoutError(f"{url} did not answer within {self.startup_timeout:.0f} s")
-                time.sleep(0.5)
+            urls["web"] = f"http://127.0.0.1:{self.web_port}/healthz"
+        try:
+            wait_until_answering(urls, self.processes, self.startup_timeout, self.log_dir)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.processes.clear()
+        stop_processes(self.processes)
+
+
+def base_environment() -> Dict[str, str]:
+    """This process's environment, with what every process of the assistant needs."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
 
 
 def page_origins(port: int) -> List[str]:
@@ -196,7 +185,37 @@ def spawn(name: str, command: List[str], env: Dict[str, str], log_dir: Path) -> 
     )
 
 
-def _answers(url: str) -> bool:
+def wait_until_answering(urls: Dict[str, str], processes: Dict[str, subprocess.Popen], timeout: float,
+                         log_dir: Optional[Path]) -> None:
+    """Waits until each process's URL (by process name) answers 200; a process that exits meanwhile,
+    or the timeout, is an error naming it and its log."""
+    deadline = time.monotonic() + timeout
+    for name, url in urls.items():
+        while not answers(url):
+            process = processes.get(name)
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"{name} exited while starting; see {log_dir}/{name}.log")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} ({url}) did not answer within {timeout:.0f} s")
+            time.sleep(0.5)
+
+
+def stop_processes(processes: Dict[str, subprocess.Popen]) -> None:
+    """SIGTERM to each process's group; SIGKILL to a group still running 20 s later."""
+    for process in processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes.values():
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    processes.clear()
+
+
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 now."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200

@@ -16,15 +16,16 @@ import signal
 import sys
 import subprocess
 import tempfile
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
 from sqlalchemy import create_engine, text
 
-from scripts.assistant import DEFAULT_MODEL, ROOT, action_server_command, rasa_command, spawn
+from scripts.assistant import (
+    DEFAULT_MODEL, ROOT, action_server_command, base_environment, rasa_command, spawn, stop_processes,
+    wait_until_answering,
+)
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 REDIS_SERVER = "redis://127.0.0.1:6379"
@@ -132,18 +133,8 @@ class Cluster:
         process.wait()
 
     def wait_until_ready(self, names: Optional[List[str]] = None) -> None:
-        urls = {
-            name: url for name, url in self.health_urls().items() if names is None or name in names
-        }
-        deadline = time.monotonic() + self.startup_timeout
-        for name, url in urls.items():
-            while not _answers(url):
-                process = self.processes.get(name)
-                if process is not None and process.poll() is not None:
-                    raise RuntimeError(f"{name} exited while starting; see {self.log_dir}/{name}.log")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{name} did not answer within {self.startup_timeout:.0f} s")
-                time.sleep(0.5)
+        urls = {name: url for name, url in self.health_urls().items() if names is None or name in names}
+        wait_until_answering(urls, self.processes, self.startup_timeout, self.log_dir)
 
     def health_urls(self) -> Dict[str, str]:
         urls = {}
@@ -154,27 +145,14 @@ class Cluster:
         return urls
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.processes.clear()
+        stop_processes(self.processes)
         self._drop_database()
 
     # --- environment ----------------------------------------------------------------------------
 
     def _environment(self) -> Dict[str, str]:
-        env = dict(os.environ)
+        env = base_environment()
         env.update(
-            PYTHONPATH=str(ROOT),
-            RASA_TELEMETRY_ENABLED="false",
-            SQLALCHEMY_SILENCE_UBER_WARNING="1",
-            TF_CPP_MIN_LOG_LEVEL="2",
             # deploy/endpoints.yml and the action servers
             ACTION_SERVER_URL=f"http://127.0.0.1:{self.actions_lb_port}/webhook",
             ACTION_SERVER_SECRET=self.action_secret,
@@ -210,11 +188,3 @@ class Cluster:
 
 def _server_engine():
     return create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT", future=True)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False

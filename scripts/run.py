@@ -37,7 +37,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     while not stopping:
-        if any(p.poll() is not None for p in assistant.processes):
+        if any(p.poll() is not None for p in assistant.processes.values()):
             print(f"A process stopped unexpectedly; see {log_dir}/", file=sys.stderr)
             break
         time.sleep(0.5)
