@@ -4,7 +4,8 @@ The bureau keeps what citizens told the assistant no longer than ``privacy.reten
 web page's privacy notice says. Bookings are purged by ``actions/booking/retention.py``; this deletes
 the conversation events (Rasa's ``events`` table) older than the same period. Run by
 ``python -m actions.admin purge`` when ``TRACKER_STORE_URL`` is set. Conversations kept in a Rasa
-server's memory (the embedded default) are gone when it restarts.
+server's memory (the embedded default) are forgotten after the same period by the tracker store
+itself (``bot/stores.py``).
 """
 
 from __future__ import annotations

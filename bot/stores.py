@@ -7,7 +7,9 @@ database, shared by every Rasa replica. Either way, what reaches the store is pr
 
 - what citizens and the assistant said is stored with phone and ID numbers masked;
 - the slots with personal data are stored encrypted (``bot.privacy.SlotCipher``) and decrypted
-  when a conversation is read back, so that a booking can go on on another replica.
+  when a conversation is read back, so that a booking can go on on another replica;
+- in memory, a conversation is forgotten ``privacy.retention_days`` (bureau.yml) after its last
+  message, as the SQL store's conversations are purged by ``python -m actions.admin purge``.
 
 ``RedisURLLockStore`` is Rasa's ``RedisLockStore`` configured by one URL (``REDIS_URL``), the same
 URL the channels use for their rate limits and WeChat's de-duplication.
@@ -16,8 +18,9 @@ URL the channels use for their rate limits and WeChat's de-duplication.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Callable, Dict, Iterable, List, Optional, Text
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock_store import RedisLockStore
@@ -28,10 +31,15 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
+from actions import clock
+from actions.bureau import get_config
 from bot import speedups
 from bot.privacy import PERSONAL_SLOTS, SlotCipher, install_log_masking, mask_personal_numbers
 
 logger = logging.getLogger(__name__)
+
+# How often the in-memory store looks for conversations past the retention period.
+SWEEP_INTERVAL = dt.timedelta(hours=1)
 
 
 def sql_tracker_store_arguments(url: Text) -> Dict[Text, Any]:
@@ -56,6 +64,7 @@ class PrivateTrackerStore(TrackerStore):
         domain: Optional[Domain] = None,
         host: Optional[Text] = None,
         event_broker: Optional[EventBroker] = None,
+        now: Callable[[], dt.datetime] = clock.now,
         **kwargs: Any,
     ) -> None:
         # The tracker store is the first of our parts a Rasa server creates (before any message):
@@ -70,6 +79,10 @@ class PrivateTrackerStore(TrackerStore):
         else:
             self.inner = InMemoryTrackerStore(domain, event_broker=event_broker)
         self.cipher = SlotCipher.from_environment(required=bool(url))
+        self.now = now
+        self.retention = dt.timedelta(days=get_config().privacy.retention_days)
+        self.last_active: Dict[Text, dt.datetime] = {}  # in memory only: sender -> last save
+        self.next_sweep: Optional[dt.datetime] = None
         super().__init__(domain, event_broker, **kwargs)
         logger.info("Tracker store: %s", type(self.inner).__name__)
 
@@ -85,15 +98,44 @@ class PrivateTrackerStore(TrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.inner.save(self.protected(tracker))
+        if self.in_memory:
+            self.last_active[tracker.sender_id] = self.now()
+            self.forget_expired()
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        self.forget_expired(sender_id)
         return self.revealed(await self.inner.retrieve(sender_id))
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+        self.forget_expired(conversation_id)
         return self.revealed(await self.inner.retrieve_full_tracker(conversation_id))
 
     async def keys(self) -> Iterable[Text]:
         return await self.inner.keys()
+
+    # --- how long it is kept (in memory) -------------------------------------------------------
+
+    @property
+    def in_memory(self) -> bool:
+        return isinstance(self.inner, InMemoryTrackerStore)
+
+    def forget_expired(self, sender_id: Optional[Text] = None) -> None:
+        """Forgets ``sender_id``'s conversation if it is past the retention period, and, once per
+        ``SWEEP_INTERVAL``, every other such conversation."""
+        if not self.in_memory:
+            return
+        now = self.now()
+        cutoff = now - self.retention
+        if self.next_sweep is None or now >= self.next_sweep:
+            self.next_sweep = now + SWEEP_INTERVAL
+            expired = [sender for sender, moment in self.last_active.items() if moment < cutoff]
+        else:
+            expired = [sender_id] if sender_id in self.last_active and self.last_active[sender_id] < cutoff else []
+        for sender in expired:
+            self.inner.store.pop(sender, None)
+            del self.last_active[sender]
+        if expired:
+            logger.info("Forgot %d conversation(s) past the retention period", len(expired))
 
     # --- what is stored -------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """The private tracker store: what it keeps is masked or encrypted, what it gives back is usable."""
 
 import asyncio
+import datetime as dt
 import json
 
 import pytest
@@ -9,7 +10,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import create_engine, text
 
-from bot.stores import PrivateTrackerStore, sql_tracker_store_arguments
+from actions.bureau import get_config
+from bot.stores import SWEEP_INTERVAL, PrivateTrackerStore, sql_tracker_store_arguments
 from tests.conftest import ROOT
 
 PHONE = "13812345678"
@@ -85,3 +87,32 @@ def test_url_to_rasa_arguments():
         "dialect": "postgresql", "host": "db", "port": 5433, "db": "conversations",
         "username": "rasa", "password": "pw", "query": None,
     }
+
+
+class Clock:
+    def __init__(self, moment):
+        self.moment = moment
+
+    def __call__(self):
+        return self.moment
+
+
+def test_in_memory_conversations_are_forgotten_after_the_retention_period(domain):
+    retention = dt.timedelta(days=get_config().privacy.retention_days)
+    clock = Clock(dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    store = PrivateTrackerStore(domain, now=clock)
+    asyncio.run(store.save(conversation(domain, "quiet-citizen")))
+    asyncio.run(store.save(conversation(domain, "returning-citizen")))
+
+    clock.moment += retention - dt.timedelta(minutes=1)
+    assert asyncio.run(store.retrieve("quiet-citizen")) is not None  # not yet
+    asyncio.run(store.save(conversation(domain, "returning-citizen")))  # still talking: kept longer
+
+    clock.moment += dt.timedelta(minutes=2)
+    assert asyncio.run(store.retrieve("quiet-citizen")) is None  # asked for: forgotten at once
+    assert asyncio.run(store.retrieve("returning-citizen")) is not None
+
+    asyncio.run(store.save(conversation(domain, "third-citizen")))
+    clock.moment += retention + SWEEP_INTERVAL
+    asyncio.run(store.save(conversation(domain, "new-citizen")))  # any save sweeps, hourly at most
+    assert set(asyncio.run(store.keys())) == {"new-citizen"}
