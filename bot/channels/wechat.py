@@ -138,6 +138,9 @@ DEDUP_TTL = 600.0
 MAX_REQUEST_AGE = 300.0
 OPTIONS_TTL = 3600.0
 API_TIMEOUT = 10.0
+# On stop, how long the answers still on their way by 客服 may take (within the container's stop
+# grace period, deploy/compose.yml) before they are given up.
+DRAIN_TIMEOUT = 10.0
 API_WORKERS = 4
 
 GREET_PAYLOAD = "/greet"
@@ -881,6 +884,17 @@ class WeChatInput(InputChannel):
         task.add_done_callback(self._background.discard)
         return task
 
+    async def finish_deliveries(self, timeout: float) -> None:
+        """Waits for the answers still to be sent by 客服, so that stopping a replica loses none of
+        the replies it has promised (WeChat has already been told "success" for them)."""
+        pending = [task for task in self._background if not task.done()]
+        if not pending:
+            return
+        logger.info("wechat: sending %d answer(s) still on their way before stopping", len(pending))
+        _, unfinished = await asyncio.wait(pending, timeout=timeout)
+        if unfinished:
+            logger.warning("wechat: %d answer(s) not sent within %.0f s of stopping", len(unfinished), timeout)
+
     @staticmethod
     def _dedup_key(message: BaseMessage) -> Text:
         if message.id:
@@ -1083,7 +1097,8 @@ class WeChatInput(InputChannel):
             return self._reply(request, message, text, safe)
 
         @wechat_webhook.listener("after_server_stop")
-        async def close_api(app: Any, loop: Any) -> None:
+        async def finish_and_close(app: Any, loop: Any) -> None:
+            await self.finish_deliveries(DRAIN_TIMEOUT)
             if self.output is not None:
                 self.output.api.close()
 

@@ -239,6 +239,14 @@ def test_retry_during_a_slow_answer_is_not_processed_again_and_the_answer_comes_
     assert chat.rasa.texts() == ["慢一点也行"]
 
 
+def test_answers_on_their_way_are_sent_before_the_server_stops(fake_api, channel, rasa) -> None:
+    with ChannelServer(channel, rasa) as server:
+        chat = WeChat(fake_api, server, rasa)
+        assert chat.say("oLeaving", "慢慢说").text == "success"
+        assert chat.api.delivered() == []  # still thinking when the replica is told to stop
+    assert chat.api.delivered() == [("oLeaving", "收到：慢慢说")]
+
+
 def test_several_messages_merge_and_long_answers_are_split(chat: WeChat) -> None:
     response = chat.say("oReader", "长")
 
