@@ -604,7 +604,7 @@ def run_embedded(args, context: Context, results: List[Level], work: Path) -> No
     started = time.perf_counter()
     try:
         assistant.start()
-        names = {"rasa": assistant.processes[1].pid, "actions": assistant.processes[0].pid}
+        names = {name: assistant.processes[name].pid for name in ("rasa", "actions")}
         setup = Setup("embedded", f"{assistant.rasa_url}/webhooks/rest/webhook", names, OUR_MIX,
                       database_url=database_url, started_seconds=time.perf_counter() - started)
         run_levels(setup, args, context, results)
