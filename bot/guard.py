@@ -32,6 +32,17 @@ UNREADABLE = "这条消息里有无法识别的字符，请重新输入一次。
 TOO_FAST = "您发送得有点快，这条消息没有处理。请稍等一分钟再发一次，您的问题我们会认真答复。"
 
 
+def is_text(value: Any) -> bool:
+    """A string that is Unicode text (JSON's ``\\ud800`` escapes give strings that are not)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class _MemoryCounter:
     """Messages per sender in the current minute, in this process."""
 
@@ -83,11 +94,9 @@ class MessageGuard:
         # not Unicode text); the citizen would get no answer at all.
         if not (message.text or "").strip():
             return NO_TEXT
-        try:
-            message.text.encode("utf-8")
-        except UnicodeEncodeError:
+        if not is_text(message.text):
             return UNREADABLE
-        length = len(message.text or "")
+        length = len(message.text)
         if length > self.max_chars:
             logger.info("Message of %d characters from %s not processed", length, _ref(message.sender_id))
             return TOO_LONG.format(length=length, limit=self.max_chars)

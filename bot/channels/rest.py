@@ -26,23 +26,12 @@ from sanic import Blueprint
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
-from bot.guard import MessageGuard
+from bot.guard import MessageGuard, is_text
 from bot.privacy import install_log_masking
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 256
-
-
-def _is_text(value: Any) -> bool:
-    """A string that is Unicode text (JSON's ``\\ud800`` escapes give strings that are not)."""
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _body(request: Request) -> Dict[Text, Any]:
@@ -67,19 +56,19 @@ class RestInput(RasaRestInput):
 
     async def _extract_sender(self, req: Request) -> Optional[Text]:
         sender = _body(req).get("sender")
-        if not _is_text(sender) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+        if not is_text(sender) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
             raise InvalidUsage(f"`sender` must be a non-empty string of at most {MAX_SENDER_CHARS} characters.")
         return sender
 
     def _extract_message(self, req: Request) -> Optional[Text]:
         message = _body(req).get("message")
-        if not _is_text(message) or not message.strip():
+        if not is_text(message) or not message.strip():
             raise InvalidUsage("`message` must be a string with some text.")
         return message
 
     def _extract_input_channel(self, req: Request) -> Text:
         channel = _body(req).get("input_channel")
-        return channel if _is_text(channel) and channel else self.name()
+        return channel if is_text(channel) and channel else self.name()
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         metadata = _body(request).get("metadata")
