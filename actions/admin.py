@@ -16,7 +16,8 @@
 
 DATE is YYYY-MM-DD, or a Chinese expression such as 明天 or 下周三. The database is DATABASE_URL
 (default: the SQLite file under data/db/); BOT_NOW fixes the clock. Exit status: 0 on success, 1 when
-calendar-check found an uncovered year, 2 on a refused operation or bad input.
+calendar-check found an uncovered year, 2 on a refused operation or bad input (also: APP_ENV=production
+and sample values still in bureau.yml, which are named on standard error).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from actions.booking.dates import parse_date
 from actions.booking.errors import BookingError
 from actions.booking.service import BookingService
 from actions.booking.validation import mask_phone
-from actions.bureau import WEEKDAY_NAMES_ZH
+from actions.bureau import WEEKDAY_NAMES_ZH, startup_check_or_exit
 from actions.conversations import purge_conversations
 
 STATUS_ZH = {"booked": "已预约", "cancelled": "已取消", "attended": "已到场", "no_show": "未到场"}
@@ -259,4 +260,5 @@ def _parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
+    startup_check_or_exit("actions.admin", exit_status=2)  # APP_ENV=production refuses sample values
     sys.exit(main())

@@ -25,7 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking import dates
-from actions.booking.errors import BookingError, DateClosed, LimitReached, Reason, SlotFull
+from actions.booking.errors import BookingError, DateClosed, LimitReached, Reason, SlotUnavailable
 from actions.booking.service import BookingRecord, BookingService
 from actions.booking.slots import Slot, parse_slot_time
 from actions.booking.validation import mask_phone, validate_name, validate_phone, validate_summary
@@ -146,14 +146,37 @@ def free_dates(service: BookingService, count: int = DATES_OFFERED) -> List[dt.d
     return found
 
 
-def refuse(dispatcher: CollectingDispatcher, reason: Reason | Text, buttons: Optional[List] = None, **values: Any) -> None:
+# A whole day refused for a reason that otherwise concerns one slot: its own reply (no slot to name).
+DAY_REFUSALS = {Reason.FULL: "utter_booking_day_full", Reason.TOO_LATE: "utter_booking_day_too_late"}
+CLOSURE_WITHOUT_REASON = "当天另有安排"
+
+
+def refuse(dispatcher: CollectingDispatcher, reason: Reason | Text, buttons: Optional[List] = None, *,
+           day: Optional[dt.date] = None, time: Optional[dt.time] = None, **values: Any) -> None:
+    """Tells the citizen why with ``utter_booking_refused_<reason>``, giving it every value a refusal
+    reply may use: the labels of ``day`` and ``time`` (the date or slot refused), the closure's reason,
+    the slot length and the booking limit. Without a ``time``, a full day or one past its cut-off
+    gets the day's own reply (``DAY_REFUSALS``)."""
+    reason = Reason(reason)
     config = get_config().lawyer_sessions
+    labels: Dict[Text, Any] = {}
+    if day is not None:
+        labels["date_label"] = date_label(day)
+        if reason == Reason.CLOSURE and not values.get("closure_reason"):
+            values["closure_reason"] = get_service().closures().get(day) or CLOSURE_WITHOUT_REASON
+    if time is not None:
+        labels["time_label"] = time_label(time)
+        if day is not None:
+            labels["slot_label"] = slot_label(day, time)
+    response = f"utter_booking_refused_{reason}"
+    if time is None and reason in DAY_REFUSALS:
+        response = DAY_REFUSALS[reason]
     dispatcher.utter_message(
-        response=f"utter_booking_refused_{reason}",
+        response=response,
         buttons=buttons or [],
         slot_minutes=config.slot_minutes,
         max_active=config.max_active_bookings_per_phone,
-        **values,
+        **{**labels, **values},
     )
 
 
@@ -242,17 +265,16 @@ class DateAndTimeValidation:
             return {"booking_date": None}
         label = date_label(when.date)
         if when.past:
-            refuse(dispatcher, Reason.PAST, date_label=label)
+            refuse(dispatcher, Reason.PAST, day=when.date)
             offer_dates(dispatcher, service)
             return {"booking_date": None}
         reason = service.check_date(when.date)
-        if reason is not None:
-            refuse(dispatcher, reason, date_label=label,
-                   closure_reason=service.closures().get(when.date, ""))
+        if reason is not None and reason != Reason.FULL:
+            refuse(dispatcher, reason, day=when.date)
             offer_dates(dispatcher, service)
             return {"booking_date": None}
-        if not service.free_slots(when.date):
-            dispatcher.utter_message(response="utter_booking_day_full", date_label=label)
+        if reason == Reason.FULL or not service.free_slots(when.date):
+            refuse(dispatcher, Reason.FULL, day=when.date)  # the day's reply: utter_booking_day_full
             offer_nearest(dispatcher, service, dt.datetime.combine(when.date, dt.time(9)))
             return {"booking_date": None}
         if when.ambiguous:
@@ -298,10 +320,13 @@ class DateAndTimeValidation:
     @staticmethod
     def taken_meanwhile(error: BookingError, day: dt.date, time: dt.time,
                         dispatcher: CollectingDispatcher, service: BookingService) -> Dict[Text, Any]:
-        """The slot filled up, or the day was closed, between the question and the confirmation."""
-        refuse(dispatcher, error.reason, slot_label=slot_label(day, time), date_label=date_label(day),
-               closure_reason=service.closures().get(day, ""))
-        offer_nearest(dispatcher, service, dt.datetime.combine(day, time))
+        """Between the question and the confirmation the slot filled up or passed its cut-off, or the
+        day was closed (or the time is no slot): say so, offer other times, ask for the time again."""
+        refuse(dispatcher, error.reason, day=day, time=time)
+        if error.reason == Reason.NOT_A_SLOT:
+            offer_times(dispatcher, service, day)
+        else:
+            offer_nearest(dispatcher, service, dt.datetime.combine(day, time))
         cleared: Dict[Text, Any] = {"booking_time": None, "booking_confirmed": None}
         if isinstance(error, DateClosed):
             cleared["booking_date"] = None
@@ -317,7 +342,7 @@ class DateAndTimeValidation:
         reason = service.check_slot(day, time)
         if reason is None:
             return time.strftime("%H:%M")
-        refuse(dispatcher, reason, slot_label=slot_label(day, time), time_label=time_label(time))
+        refuse(dispatcher, reason, day=day, time=time)
         if reason == Reason.NOT_A_SLOT:
             offer_times(dispatcher, service, day)
         else:
@@ -364,13 +389,13 @@ class ValidateLawyerBookingForm(DateAndTimeValidation, FormValidationAction):
                 conversation_id=tracker.sender_id,
                 idempotency_key=idempotency_key(tracker),
             )
-        except (SlotFull, DateClosed) as error:
+        except (SlotUnavailable, DateClosed) as error:
             return self.taken_meanwhile(error, day, time, dispatcher, service)
         except LimitReached as error:
-            refuse(dispatcher, error.reason, date_label=date_label(day))
+            refuse(dispatcher, error.reason, day=day, time=time)
             return {"booking_confirmed": False}
         except BookingError as error:  # a value turned invalid between question and confirmation
-            refuse(dispatcher, error.reason)
+            refuse(dispatcher, error.reason, day=day, time=time)
             return {"booking_confirmed": None}
         logger.info("Booking %s made for %s in conversation %s", booking.code,
                     mask_phone(booking.phone), conversation_reference(tracker.sender_id))
@@ -417,7 +442,7 @@ class ActionAskBookingConfirmed(Action):
             text = (
                 "请核对预约信息：\n"
                 f"· 时间：{when}\n"
-                f"· 地点：{get_config().bureau.address}\n"
+                f"· 地点：{get_config().template_values()['bureau_address']}\n"
                 f"· 姓名：{as_typed(tracker.get_slot('citizen_name'), tracker)}\n"
                 f"· 电话：{tracker.get_slot('citizen_phone')}\n"
                 f"· 咨询事项：{as_typed(tracker.get_slot('matter_summary'), tracker)}\n"
@@ -537,10 +562,10 @@ class ValidateRescheduleForm(DateAndTimeValidation, FormValidationAction):
         day, time = chosen_slot(tracker)
         try:
             service.reschedule(tracker.get_slot("booking_code"), tracker.get_slot("citizen_phone"), day, time)
-        except (SlotFull, DateClosed) as error:
+        except (SlotUnavailable, DateClosed) as error:
             return self.taken_meanwhile(error, day, time, dispatcher, service)
         except BookingError as error:
-            refuse(dispatcher, error.reason, date_label=date_label(day))
+            refuse(dispatcher, error.reason, day=day, time=time)
             return {"booking_confirmed": False}
         return {"booking_confirmed": True}
 

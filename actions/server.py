@@ -10,6 +10,8 @@
   file (``deploy/endpoints.yml``);
 - malformed calls answered 400, and no 500 answer that echoes what a citizen said (rasa_sdk's own
   error handler puts the whole request body, personal data included, into the reply and the log);
+- a start-up check of ``bureau.yml``: with ``APP_ENV=production`` it exits with status 1, naming each
+  sample value still in the file; otherwise it logs one warning listing them;
 - request bodies limited to ``SANIC_REQUEST_MAX_SIZE`` bytes (1 MB by default; a tracker of a long
   conversation is a few hundred kB), and a deflate-encoded body (Rasa with
   ``COMPRESS_ACTION_SERVER_REQUEST``) to ten times that once inflated: a broken one is answered 400,
@@ -33,6 +35,7 @@ from sanic import Sanic, response
 from sanic.exceptions import PayloadTooLarge, SanicException
 from sanic.request import Request
 
+from actions.bureau import startup_check_or_exit
 from bot.privacy import install_log_masking
 
 logger = logging.getLogger(__name__)
@@ -144,6 +147,8 @@ def main(argv: Optional[list] = None) -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)-7s %(name)s - %(message)s")
     install_log_masking()
+    # bureau.yml is checked before anything listens: APP_ENV=production refuses its sample values.
+    startup_check_or_exit("action server", warn=logger.warning)
     secret = os.environ.get(SECRET_ENV) or None
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
     if not secret and host not in ("127.0.0.1", "localhost", "::1"):

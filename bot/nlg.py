@@ -1,12 +1,23 @@
 """Response generation that fills the bureau's facts into the domain's responses.
 
-Responses in ``domain/`` write ``{bureau_phone}``, ``{online_url}``, ``{hotline_legal_services}``
+Responses in ``domain.yml`` write ``{bureau_phone}``, ``{online_url}``, ``{hotline_legal_services}``
 and so on; the values come from ``bureau.yml`` (see ``actions/bureau.py``), so an operator changes a
 phone number in one place and every answer follows. Enabled in ``endpoints.yml`` under ``nlg``.
+
+- A fact still marked as a sample in ``bureau.yml`` is never said: ``template_values()`` gives neutral
+  wording in its place. A response variation with ``metadata: {sample_facts: omit}`` leaves out the
+  sentences that use such a fact instead (e.g. the bureau's phone in the crisis reply).
+- The generator is created when Rasa loads its agent, before it serves anyone: with
+  ``APP_ENV=production`` and sample values left, it raises ``SampleValuesError`` and the Rasa server
+  exits with status 1 and the message naming them.
+- A ``{placeholder}`` without a value never reaches a citizen: with ``STRICT_TEMPLATES=1`` (the tests)
+  it raises; otherwise the sentence that needs it is left out and the error logged.
 """
 
 from __future__ import annotations
 
+import copy
+import logging
 from typing import Any, Dict, Optional, Text
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
@@ -14,7 +25,17 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from actions.bureau import get_config
+from actions.bureau import (
+    ensure_startable,
+    fill_template,
+    fill_template_leniently,
+    omit_sentences_with,
+    strict_templates,
+)
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_FACTS_METADATA = "sample_facts"  # a response variation's metadata: {sample_facts: omit}
 
 
 class BureauFactsNLG(TemplatedNaturalLanguageGenerator):
@@ -22,7 +43,10 @@ class BureauFactsNLG(TemplatedNaturalLanguageGenerator):
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None) -> None:
         super().__init__((domain or Domain.empty()).responses)
-        self.facts = get_config().template_values()
+        # Rasa creates the generator as it loads the agent, before serving: the start-up check.
+        config = ensure_startable("rasa")  # SampleValuesError (a RasaException) stops `rasa run`
+        self.facts = config.template_values()
+        self.sample_keys = config.sample_keys()
 
     async def generate(
         self,
@@ -34,3 +58,35 @@ class BureauFactsNLG(TemplatedNaturalLanguageGenerator):
         return await super().generate(
             utter_action, tracker, output_channel, **{**self.facts, **kwargs}
         )
+
+    def render(self, variation: Dict[Text, Any], filled_slots: Optional[Dict[Text, Any]] = None,
+               **values: Any) -> Dict[Text, Any]:
+        """One response variation filled as ``generate`` fills the one it picks (the tests render
+        every variation of every response)."""
+        return self._fill_response(copy.deepcopy(variation), filled_slots or {}, **{**self.facts, **values})
+
+    def _fill_response(
+        self,
+        response: Dict[Text, Any],
+        filled_slots: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> Dict[Text, Any]:
+        """The text filled strictly (see the module's docstring); the other keys as Rasa does."""
+        metadata = response.get("metadata")
+        omit_samples = isinstance(metadata, dict) and metadata.pop(SAMPLE_FACTS_METADATA, None) == "omit"
+        if isinstance(metadata, dict) and not metadata:
+            response.pop("metadata")
+        text = response.pop("text", None)
+        response = super()._fill_response(response, filled_slots, **kwargs)
+        if text is not None:
+            if omit_samples:
+                text = omit_sentences_with(text, self.sample_keys)
+            values = self._response_variables(filled_slots, kwargs)
+            if strict_templates():
+                response["text"] = fill_template(text, values)
+            else:
+                response["text"], missing = fill_template_leniently(text, values)
+                if missing:
+                    logger.error("Response text without a value for %s (those sentences left out): %r",
+                                 ", ".join(sorted(missing)), text)
+        return response

@@ -9,10 +9,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from actions.bureau import startup_check_or_exit  # noqa: E402
 from scripts.assistant import ROOT, Assistant  # noqa: E402
 
 
 def main() -> int:
+    # bureau.yml's sample values: with APP_ENV=production a refusal naming them (exit status 1) before
+    # anything starts; otherwise one warning listing them, under the addresses (the servers repeat it
+    # in their logs).
+    warnings: list = []
+    startup_check_or_exit("make run", warn=warnings.append)
     log_dir = ROOT / "logs"
     print("Starting the action server, the Rasa server and the web page (loading the model takes a little while) ...")
     started = time.monotonic()
@@ -28,6 +34,8 @@ def main() -> int:
         "Press Ctrl-C to stop.",
         flush=True,
     )
+    for warning in warnings:
+        print(f"\nWARNING: {warning}\n", file=sys.stderr, flush=True)
     stopping = False
 
     def stop(*_):

@@ -78,7 +78,8 @@ def page_settings(bureau_path: Optional[Path] = None) -> Dict[str, object]:
         from actions.bureau import config_path, load_config
 
         config = load_config(bureau_path or config_path())
-        return {"bureau_name": config.bureau.name, "retention_days": config.privacy.retention_days}
+        name = config.template_values()["bureau_name"]  # never a value still marked as a sample
+        return {"bureau_name": name, "retention_days": config.privacy.retention_days}
     except Exception as error:  # noqa: BLE001 - the page must not die with a bad bureau.yml
         log.warning("bureau.yml not usable for the page (%s); using neutral defaults", error)
         return {"bureau_name": NEUTRAL_NAME, "retention_days": DEFAULT_RETENTION_DAYS}
@@ -227,6 +228,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                                                            "the repository's bureau.yml)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APP_ENV=production: no page while bureau.yml holds sample values (the page shows the bureau's name).
+    from actions.bureau import startup_check_or_exit
+
+    startup_check_or_exit("chat page", warn=log.warning, path=args.bureau_config)
     if args.rasa_url and urlsplit(args.rasa_url).scheme not in ("http", "https"):
         parser.error("--rasa-url must start with http:// or https://")
     if not WIDGET.is_file():

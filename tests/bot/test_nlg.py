@@ -15,12 +15,23 @@ def generate(response: str, **values) -> dict:
     return asyncio.run(nlg.generate(response, tracker, "rest", **values))
 
 
-def test_facts_from_the_configuration_are_filled_in():
-    config = get_config()
+def test_facts_from_the_configuration_are_filled_in(tmp_path, monkeypatch):
+    from tests.bureau_files import CONFIGURED, configured, write
+
+    monkeypatch.setenv("BUREAU_CONFIG", str(write(tmp_path / "bureau.yml", configured())))
     text = generate("utter_ask_office_info")["text"]
-    assert config.bureau.address in text
-    assert config.bureau.phone in text
+    assert CONFIGURED["address"] in text
+    assert CONFIGURED["phone"] in text
     assert "{" not in text
+
+
+def test_sample_facts_are_never_said():
+    config = get_config()
+    assert config.samples  # the shipped file
+    text = generate("utter_ask_office_info")["text"]
+    for value in config.samples.values():
+        assert str(value) not in text
+    assert config.template_values()["bureau_phone"] in text
 
 
 def test_every_response_renders_without_placeholders_left():
