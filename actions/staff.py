@@ -1,4 +1,5 @@
-"""Flag a conversation for the bureau's staff (crisis language)."""
+"""Flag a conversation for the bureau's staff (crisis language), and mark the next message for the
+crisis follow-up (``crisis_followup``, see actions/crisis.py)."""
 
 from __future__ import annotations
 
@@ -34,4 +35,8 @@ class ActionFlagForStaff(Action):
         except Exception:  # the safety reply has been given; a database fault must not hide it
             logger.exception("Could not record the staff alert")
         logger.warning("Staff alert: crisis language in conversation %s", conversation_reference(tracker.sender_id))
-        return [SlotSet("staff_alert", "crisis")]
+        events: List[EventType] = [SlotSet("staff_alert", "crisis"), SlotSet("crisis_followup", True)]
+        if tracker.active_loop.get("name") == "matter_stage_form":
+            # The stage question's answer is taken from any text; a crisis message is not one.
+            events.append(SlotSet("matter_stage", None))
+        return events

@@ -10,6 +10,8 @@ phone number in one place and every answer follows. Enabled in ``endpoints.yml``
 - The generator is created when Rasa loads its agent, before it serves anyone: with
   ``APP_ENV=production`` and sample values left, it raises ``SampleValuesError`` and the Rasa server
   exits with status 1 and the message naming them.
+- Of a response's variations, the first is said the first time, the second the next time the
+  conversation hears that response, and so on (``variation_for``): no repetition, and deterministic.
 - A ``{placeholder}`` without a value never reaches a citizen: with ``STRICT_TEMPLATES=1`` (the tests)
   it raises; otherwise the sentence that needs it is left out and the error logged.
 """
@@ -21,6 +23,8 @@ import logging
 from typing import Any, Dict, Optional, Text
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.core.nlg.generator import ResponseVariationFilter
+from rasa.shared.core.events import BotUttered
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
@@ -55,9 +59,24 @@ class BureauFactsNLG(TemplatedNaturalLanguageGenerator):
         output_channel: Text,
         **kwargs: Any,
     ) -> Optional[Dict[Text, Any]]:
-        return await super().generate(
-            utter_action, tracker, output_channel, **{**self.facts, **kwargs}
+        filled_slots = tracker.current_slot_values()
+        variation = self.variation_for(utter_action, output_channel, filled_slots, times_said(tracker, utter_action))
+        if variation is None:
+            return None
+        return self._fill_response(copy.deepcopy(variation), filled_slots, **{**self.facts, **kwargs})
+
+    def variation_for(self, utter_action: Text, output_channel: Text, filled_slots: Dict[Text, Any],
+                      turn: int) -> Optional[Dict[Text, Any]]:
+        """The variation to say, in turn rather than at random (Rasa's way): the ``turn``-th of the
+        variations that fit, ``turn`` being how often the conversation has already heard the response.
+        A response with several variations (the crisis reply) never repeats while it has others, and
+        tests know what is said."""
+        if utter_action not in self.responses:
+            return None
+        suitable = ResponseVariationFilter(self.responses).responses_for_utter_action(
+            utter_action, output_channel, filled_slots
         )
+        return suitable[turn % len(suitable)] if suitable else None
 
     def render(self, variation: Dict[Text, Any], filled_slots: Optional[Dict[Text, Any]] = None,
                **values: Any) -> Dict[Text, Any]:
@@ -90,3 +109,12 @@ class BureauFactsNLG(TemplatedNaturalLanguageGenerator):
                     logger.error("Response text without a value for %s (those sentences left out): %r",
                                  ", ".join(sorted(missing)), text)
         return response
+
+
+def times_said(tracker: DialogueStateTracker, utter_action: Text) -> int:
+    """How many times this conversation has heard ``utter_action`` (its bot messages say which
+    response they were)."""
+    return sum(
+        1 for event in tracker.events
+        if isinstance(event, BotUttered) and (event.metadata or {}).get("utter_action") == utter_action
+    )

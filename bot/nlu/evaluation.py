@@ -27,9 +27,13 @@ class IntentScores:
 
 
 def load_examples(path: Path | Text = HELDOUT_PATH) -> List[Tuple[Text, Text]]:
-    """(text, intent) pairs of an NLU YAML file, or of every .yml file below a folder."""
+    """(text, intent) pairs of an NLU YAML file, or of every Rasa NLU .yml file below a folder (other
+    YAML there, e.g. the crisis detector's evaluation set ``tests/nlu/crisis_set.yml``, is not intent
+    data)."""
+    from rasa.shared.data import is_nlu_file
+
     path = Path(path)
-    files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+    files = sorted(f for f in path.rglob("*.yml") if is_nlu_file(str(f))) if path.is_dir() else [path]
     return [
         (m.get("text"), m.get("intent"))
         for file in files
