@@ -137,11 +137,13 @@ class ActionTriage(Action):
                 text=engine.get_rules().render_text("more_matters", facts),
                 buttons=[{"title": TOPIC_TITLES[second], "payload": f"/{second}"}],
             )
-        # matter_stage is cleared so that the next matter starts afresh; triage_stage remembers
-        # what this decision was based on, for a citizen who then insists on petitioning.
+        # matter_stage is cleared so that the next matter starts afresh; triage_stage and
+        # triage_modifiers remember what this decision was based on, for a citizen who then
+        # insists on petitioning.
         return [
             SlotSet("statutory_channel", decision.channel),
             SlotSet("triage_stage", stage),
+            SlotSet("triage_modifiers", list(decision.modifiers)),
             SlotSet("matter_stage", None),
         ]
 
@@ -157,7 +159,9 @@ class ActionExplainSeparation(Action):
     ) -> List[EventType]:
         matter_type = tracker.get_slot("matter_type")
         decision = (
-            engine.decide(matter_type, tracker.get_slot("triage_stage")) if matter_type else None
+            engine.decide(matter_type, tracker.get_slot("triage_stage"),
+                          tracker.get_slot("triage_modifiers") or ())
+            if matter_type else None
         )
         if decision is None or not engine.insist_applies(decision):
             # Nothing says the matter belongs elsewhere: the petition channels are open to them.

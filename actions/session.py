@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 # The matter and where it belongs stay useful when a citizen comes back after a break; names, phone
 # numbers and summaries are asked again rather than kept in a new session.
-CARRIED_OVER_SLOTS = ("matter_type", "statutory_channel", "triage_stage", "booking_code")
+CARRIED_OVER_SLOTS = ("matter_type", "statutory_channel", "triage_stage", "triage_modifiers",
+                      "booking_code")
 
 
 class ActionSessionStart(Action):

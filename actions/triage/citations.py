@@ -4,12 +4,15 @@ A citation is written as ``《信访工作条例》第三十一条`` (optionally
 ``第一项``), or as a bare title such as ``《人民调解法》`` where ``sources.yml`` allows the law
 to be cited as a whole. Inside rule texts an article without a title (``第三十一条``) means
 《信访工作条例》.
+
+Each allowed article carries the keywords of what it says; ``check_claims`` holds every sentence
+that cites an article against them, so an article cited for something it does not say is caught.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
@@ -80,6 +83,31 @@ class AllowList:
     whole_law: FrozenSet[str]
     aliases: Dict[str, str]          # any accepted title -> canonical title
     forbidden: FrozenSet[str]
+    keywords: Dict[Citation, Tuple[str, ...]] = field(default_factory=dict)
+    says: Dict[Citation, str] = field(default_factory=dict)
+
+    def supports(self, citation: Citation, claim: str) -> bool:
+        """Whether ``claim`` shares a keyword with what the cited article says."""
+        words = self.keywords.get(Citation(self.canonical(citation.law), citation.article), ())
+        return any(word in claim for word in words)
+
+    def check_claims(self, text: str) -> List[Citation]:
+        """Every inline citation of ``text``, each checked against the sentence that cites it.
+
+        The sentence runs between the nearest 。！？, line break or top-level ； on either side, so a
+        citation in brackets at the end of a sentence (……可以申请行政复议（第三十一条）。) is held
+        against that sentence.
+        """
+        found = self.inline(text)
+        for citation, start, end in self._inline_spans(text):
+            claim = _sentence_around(text, start, end)
+            if not self.supports(citation, claim):
+                raise CitationError(
+                    f"{citation_text(citation.law, citation.article)} does not say what is "
+                    f"claimed in {claim!r} (its keywords: "
+                    f"{list(self.keywords.get(citation, ()))})"
+                )
+        return found
 
     def canonical(self, title: str) -> str:
         if title in self.forbidden:
@@ -108,6 +136,24 @@ class AllowList:
         article = match.group("article")
         return self.check(Citation(match.group("law"), cn_to_int(article) if article else None))
 
+    def _inline_spans(self, text: str) -> List[Tuple[Citation, int, int]]:
+        spans: List[Tuple[Citation, int, int]] = []
+        previous_end, previous_law = -1, None
+        for match in INLINE_RE.finditer(text):
+            law = match.group("law")
+            if law is None:
+                between = text[previous_end:match.start()] if previous_end >= 0 else None
+                law = previous_law if between in ("、", "和", "及") else PETITION_REGULATION
+            citation = self.check(Citation(law, cn_to_int(match.group("article"))))
+            spans.append((citation, match.start(), match.end()))
+            previous_end, previous_law = match.end(), law
+        # A whole-law citation (《人民调解法》 with no article) is a claim too.
+        for match in re.finditer(r"《([^《》]+)》(?!第)", text):
+            law = self.canonical(match.group(1))
+            if law in self.whole_law:
+                spans.append((Citation(law, None), match.start(), match.end()))
+        return spans
+
     def inline(self, text: str) -> List[Citation]:
         """Every article named inside a text, read as a Chinese reader reads it.
 
@@ -129,13 +175,38 @@ class AllowList:
         return found
 
 
-def _article_set(spec) -> FrozenSet[int]:
-    if spec is None:
-        return frozenset()
-    if isinstance(spec, str):
-        low, high = (int(part) for part in spec.split("-"))
-        return frozenset(range(low, high + 1))
-    return frozenset(int(n) for n in spec)
+_STOPS = "。！？\n"
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence holding text[start:end]; ； splits sentences only outside brackets."""
+    depth = [0] * (len(text) + 1)
+    level = 0
+    for i, ch in enumerate(text):
+        if ch in "（(":
+            level += 1
+        depth[i] = level
+        if ch in "）)":
+            level = max(0, level - 1)
+    def is_stop(i: int) -> bool:
+        return text[i] in _STOPS or (text[i] == "；" and depth[i] == 0)
+    left = start
+    while left > 0 and not is_stop(left - 1):
+        left -= 1
+    right = end
+    while right < len(text) and not is_stop(right):
+        right += 1
+    return text[left:right]
+
+
+def _require_summary(where: str, spec: Dict) -> Tuple[str, Tuple[str, ...]]:
+    says, keywords = spec.get("says"), spec.get("keywords")
+    if not (isinstance(says, str) and says.strip()):
+        raise CitationError(f"sources: {where} needs `says`, a one-line summary")
+    if not (isinstance(keywords, list) and keywords and all(isinstance(k, str) and k
+                                                            for k in keywords)):
+        raise CitationError(f"sources: {where} needs `keywords`, a non-empty list")
+    return says, tuple(keywords)
 
 
 def load_allow_list(path: Path | str = SOURCES_PATH) -> AllowList:
@@ -143,15 +214,29 @@ def load_allow_list(path: Path | str = SOURCES_PATH) -> AllowList:
         data = yaml.safe_load(handle)
     articles: Dict[str, FrozenSet[int]] = {}
     whole, aliases = set(), {}
+    keywords: Dict[Citation, Tuple[str, ...]] = {}
+    says: Dict[Citation, str] = {}
     for law, spec in data["laws"].items():
         spec = spec or {}
-        articles[law] = _article_set(spec.get("articles"))
+        by_article = spec.get("articles") or {}
+        if not isinstance(by_article, dict):
+            raise CitationError(f"sources: {law}: articles must map each number to says/keywords")
+        numbers = set()
+        for number, article_spec in by_article.items():
+            citation = Citation(law, int(number))
+            says[citation], keywords[citation] = _require_summary(
+                f"{law} Art. {number}", article_spec or {})
+            numbers.add(int(number))
+        articles[law] = frozenset(numbers)
         if spec.get("whole_law"):
             whole.add(law)
+            citation = Citation(law, None)
+            says[citation], keywords[citation] = _require_summary(law, spec)
         aliases[law] = law
         for alias in spec.get("aliases", []):
             aliases[alias] = law
-    return AllowList(articles, frozenset(whole), aliases, frozenset(data.get("forbidden", [])))
+    return AllowList(articles, frozenset(whole), aliases, frozenset(data.get("forbidden", [])),
+                     keywords, says)
 
 
 @lru_cache(maxsize=1)

@@ -72,6 +72,25 @@ def raw_rules():
     ("medical", "in_court", (), "judicial_procedure"),
     ("suggestion", None, (), "petition"),
     ("suggestion", "not_enforced", (), "petition"),     # ignore_stages
+    ("suggestion", None, ("domestic_violence",), "petition"),   # ignore_situations
+    # the roads issue 10 found wrong
+    ("court_case", "first_instance", (), "judicial_procedure"),
+    ("wage_arrears", "award_received", (), "litigation"),
+    ("labor_dispute", "award_received", (), "litigation"),
+    ("labor_dispute", None, (), "arbitration"),
+    ("civil_dispute", "not_enforced", (), "judicial_procedure"),
+    ("civil_dispute", None, ("domestic_violence",), "law_enforcement"),
+    ("civil_dispute", "none", ("domestic_violence", "divorce"), "law_enforcement"),
+    ("civil_dispute", None, ("divorce",), "litigation"),
+    ("admin_decision", "decision_received", ("party_sanction",), "party_appeal"),
+    ("official_misconduct", "decision_received", ("party_sanction",), "party_appeal"),
+    ("official_misconduct", "decision_received", (), "discipline_inspection"),
+    ("social_security", None, ("agency_act",), "administrative_review"),
+    ("admin_decision", "decision_received", ("review_first",), "administrative_review"),
+    ("admin_decision", "police_inaction", (), "administrative_review"),
+    ("court_case", "police_refused", (), "judicial_procedure"),
+    ("housing_delivery", "none", ("arbitration_clause", "no_arbitration_clause"), "litigation"),
+    ("land_expropriation", "recheck_answered", (), "petition"),
     ("utilities", None, (), "law_enforcement"),
     ("school_enrollment", None, (), "administrative_review"),
     ("social_security", "decision_received", (), "administrative_review"),
@@ -88,21 +107,23 @@ def test_decision_carries_every_field():
     assert decision.alternatives == ("arbitration", "litigation")
     assert decision.channels[0] == "law_enforcement"
     assert "《劳动争议调解仲裁法》第二十七条" in decision.basis
-    assert "1年" in decision.deadline
+    assert "1年" in decision.deadline and decision.clocks[0].limit == "1年"
     assert decision.bring and decision.where and decision.why
     assert decision.offer_lawyer is True and decision.offer_legal_aid is True
     data = decision.to_dict()
     assert data["alternatives"] == ["arbitration", "litigation"]
     assert isinstance(data["basis"], list)
+    assert data["clocks"][0]["basis"] == ["《劳动争议调解仲裁法》第二十七条"]
 
 
 def test_partial_override_keeps_the_other_fields():
-    # wage_arrears.stages.judged only adds an alternative: texts come from defaults_by_stage.
-    judged = decide("wage_arrears", "judged")
-    court = decide("court_case", "judged")
-    assert judged.alternatives == ("litigation",)
-    assert judged.where == decide("housing_delivery", "judged").where
-    assert judged.channel == court.channel == "judicial_procedure"
+    # labor_dispute.stages.police_refused only sets the alternatives: texts and clocks come from
+    # defaults_by_stage.
+    refused = decide("labor_dispute", "police_refused")
+    assert refused.alternatives == ("arbitration",)
+    assert refused.where == decide("housing_delivery", "police_refused").where
+    assert refused.clocks == decide("housing_delivery", "police_refused").clocks
+    assert refused.channel == "judicial_procedure"
 
 
 def test_review_deadlines_use_2022_articles_and_the_named_laws():
@@ -149,7 +170,8 @@ def test_stage_question_buttons():
     question = stage_question()
     assert question.text.endswith("？")
     assert [b.stage for b in question.buttons] == [
-        "none", "in_court", "judged", "review_pending", "petition_answered"]
+        "none", "in_court", "first_instance", "judgment_final", "not_enforced",
+        "petition_answered"]
     wage = stage_question("wage_arrears")
     assert "not_enforced" in [b.stage for b in wage.buttons]
     for button in wage.buttons:
@@ -162,8 +184,9 @@ def test_stage_question_buttons():
     ("没有。", "none"), ("还没走任何程序", "none"), ("没找过任何部门", "none"),
     ("判了但是不执行", "not_enforced"), ("判了，但是对方不执行判决", "not_enforced"),
     ("已经申请仲裁了", "review_pending"), ("申请了劳动仲裁还没结果", "review_pending"),
-    ("起诉了", "in_court"), ("正在审理", "in_court"), ("判决生效了", "judged"),
-    ("二审维持", "judged"), ("已经信访收到答复", "petition_answered"),
+    ("起诉了", "in_court"), ("正在审理", "in_court"), ("判决生效了", "judgment_final"),
+    ("二审维持", "judgment_final"), ("已经信访收到答复", "petition_answered"),
+    ("一审判了我不服", "first_instance"), ("复查意见也不满意", "recheck_answered"),
     ("收到处罚决定书", "decision_received"), ("派出所不立案", "police_refused"),
     ("不知道", None), ("不清楚啊", None), ("嗯", None), ("", None),
 ])
@@ -176,11 +199,16 @@ def test_stage_from_answer(answer, stage):
 @pytest.mark.parametrize("text, stage, modifiers", [
     ("还没起诉，想问问怎么办", "none", ()),
     ("已经起诉了，还在等开庭", "in_court", ()),
-    ("一审判了，二审维持原判，我想申请再审", "judged", ()),
+    ("一审判了，二审维持原判，我想申请再审", "judgment_final", ()),
+    ("刚收到一审判决书，我不服", "first_instance", ()),
+    ("仲裁裁决了公司不给钱", "not_enforced", ()),
     ("判了但是不执行，对方是老赖", "not_enforced", ()),
     ("法院判了，对方不执行判决", "not_enforced", ()),
     ("我想起诉他", "none", ()),
-    ("报警没人管", "police_refused", ()),
+    ("报警没人管", "police_inaction", ()),
+    ("派出所不予立案", "police_refused", ()),
+    ("合同里没有仲裁条款，只写了向法院起诉", None, ("no_arbitration_clause",)),
+    ("合同约定争议提交市仲裁委员会仲裁", None, ("arbitration_clause",)),
     ("申请了劳动仲裁还没结果", "review_pending", ()),
     ("下了征收决定，我不服", "decision_received", ()),
     ("已经信访收到答复，不满意", "petition_answered", ()),
@@ -214,12 +242,15 @@ def test_render_fills_the_bureau_facts(facts):
     assert facts["lawyer_days"] in text                     # offer_lawyer
     assert facts["hotline_legal_services"] in text          # legal aid
     assert "依据：" in text and "第二十七条" in text
-    assert "注意期限：" in text and "带上材料：" in text
+    assert "先看期限" in text and "带上材料：" in text
+    # the running clock comes before everything else of substance
+    assert text.index("1年") < text.index("去哪里办：")
+    assert "信访不能代替" in text
 
 
 def test_render_without_deadline_or_lawyer(facts):
     text = render(decide("suggestion", None), facts)
-    assert "注意期限" not in text
+    assert "先看期限" not in text and "信访不能代替" not in text
     assert facts["lawyer_days"] not in text
     assert "第二十九条" in text
     assert facts["online_url"] in text
@@ -241,8 +272,8 @@ def test_render_fails_loudly_on_a_missing_fact(facts):
 def test_fill_returns_a_filled_copy(facts):
     decision = decide("court_case", None)
     filled = decision.fill(facts)
-    assert "{hotline_procuratorate}" in decision.where
-    assert facts["hotline_procuratorate"] in filled.where and "{" not in filled.where
+    assert "{hotline_legal_services}" in decision.where
+    assert facts["hotline_legal_services"] in filled.where and "{" not in filled.where
     assert filled.basis == decision.basis
 
 
@@ -259,6 +290,35 @@ def test_render_insist_is_respectful_and_cites_28_and_31(facts):
     assert not insist_applies(decide("suggestion", None))
 
 
+def test_render_insist_on_an_administrative_matter_is_not_called_separation(facts):
+    """诉访分离 (Art. 28) is for litigation-rights relief; a school or land matter is 依法分类处理."""
+    for matter in ("school_enrollment", "land_expropriation", "resettlement", "admin_decision"):
+        text = render_insist(decide(matter, None), facts)
+        assert "诉访分离" not in text and "第二十八条" not in text, matter
+        assert "依法分类处理" in text and "第三十一条" in text, matter
+        assert "期限不会因为信访而停下" in text, matter
+
+
+def test_after_a_petition_answer_the_other_roads_and_their_clocks_stay(facts):
+    for matter in ("land_expropriation", "admin_decision", "wage_arrears", "labor_dispute",
+                   "social_security", "resettlement"):
+        decision = decide(matter, "petition_answered")
+        text = render(decision, facts)
+        assert "复查" in text and "30日" in text, matter
+        assert decision.alternatives and "也可以走的路" in text, matter
+        assert any(not clock.petition_only for clock in decision.clocks), matter
+        assert "信访不能代替" in text, matter
+
+
+def test_domestic_violence_never_sends_to_mediation_first(facts):
+    for matter in ("civil_dispute", "court_case", "medical"):
+        decision = decide(matter, None, ("domestic_violence",))
+        assert decision.channel == "law_enforcement" and "mediation" not in decision.alternatives
+        text = render(decision, facts)
+        assert text.index(facts["hotline_police"]) < text.index("人身安全保护令")
+        assert "告诫书" in text and "不需要先起诉" in text and "不适合先调解" in text
+
+
 def test_more_matters_text(facts):
     text = engine.get_rules().render_text("more_matters", facts)
     assert "另一件" in text
@@ -272,7 +332,7 @@ def _load(raw):
 
 def test_the_shipped_rules_validate(raw_rules):
     rules = _load(raw_rules)
-    assert len(rules.all_decisions()) == 17 * 9 * 2
+    assert len(rules.all_decisions()) == 17 * (len(engine.STAGES) + 1) * (len(engine.MODIFIERS) + 1)
 
 
 def test_validation_rejects_a_channel_outside_the_contract(raw_rules):
@@ -298,8 +358,43 @@ def test_validation_rejects_an_article_outside_the_allow_list(raw_rules):
 
 def test_validation_rejects_a_text_citing_outside_its_basis(raw_rules):
     raw = copy.deepcopy(raw_rules)
-    raw["matters"]["suggestion"]["default"]["why"] += "（第三十四条）"
+    raw["matters"]["suggestion"]["default"]["why"] += "受理后一般60日内办结（第三十四条）。"
     with pytest.raises(RulesError, match="basis does not"):
+        _load(raw)
+
+
+def test_validation_rejects_an_article_cited_for_what_it_does_not_say(raw_rules):
+    """Art. 28 is 诉访分离, not the procuratorate (domain.md §12)."""
+    raw = copy.deepcopy(raw_rules)
+    raw["defaults_by_stage"]["police_refused"]["why"] = "不立案的，由检察院依法监督（第二十八条）。"
+    raw["defaults_by_stage"]["police_refused"]["basis"].append("《信访工作条例》第二十八条")
+    with pytest.raises(RulesError, match="does not say"):
+        _load(raw)
+
+
+def test_validation_rejects_labour_article_53_for_arbitration_before_suit(raw_rules):
+    raw = copy.deepcopy(raw_rules)
+    raw["matters"]["labor_dispute"]["default"]["why"] = (
+        "劳动争议要先申请劳动仲裁，对裁决不服再起诉（《劳动争议调解仲裁法》第五十三条）。")
+    with pytest.raises(RulesError, match="does not say"):
+        _load(raw)
+
+
+def test_validation_rejects_a_clock_without_a_number(raw_rules):
+    raw = copy.deepcopy(raw_rules)
+    raw["matters"]["medical"]["default"]["clocks"] = [
+        {"what": "起诉", "limit": "有诉讼时效", "start": "知道之日起",
+         "basis": ["《民法典》第一百八十八条"]}]
+    with pytest.raises(RulesError, match="limit"):
+        _load(raw)
+
+
+def test_validation_rejects_a_clock_its_article_does_not_set(raw_rules):
+    raw = copy.deepcopy(raw_rules)
+    raw["matters"]["medical"]["default"]["clocks"] = [
+        {"what": "向法院起诉", "limit": "1年", "start": "受到伤害之日起",
+         "basis": ["《民法典》第一百八十八条"]}]
+    with pytest.raises(RulesError, match="clock"):
         _load(raw)
 
 
