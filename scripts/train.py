@@ -1,7 +1,8 @@
 """Train the model unless one trained from the same inputs exists.
 
 The model's name is a hash of everything that shapes it: the pipeline and policies, the domain, the
-training data, our NLU components and their dictionary, and the pinned versions of the packages
+training data, our NLU components, their dictionary and the phrase matcher they share with the
+action server (actions/triage/lexicon.py), and the pinned versions of the packages
 that train it (Rasa, TensorFlow, scikit-learn, Jieba). Unchanged inputs find
 their model in models/ and training is skipped; `models/current.tar.gz` always points at the model
 for the current inputs, which is what `make run` and the tests load. Within a training, Rasa's own
@@ -24,6 +25,7 @@ INPUT_GLOBS = (
     "data/**/*.yml",
     "bot/nlu/**/*.py",
     "bot/nlu/dictionary/*",
+    "actions/triage/lexicon.py",   # the phrase matcher of bot/nlu's stage extractor
 )
 KEPT_MODELS = 3
 # Pinned packages whose versions shape a trained model; other pins (web, WeChat, test tools) do not.
