@@ -47,7 +47,7 @@ CHANNELS: Tuple[str, ...] = (
 STAGES: Tuple[str, ...] = (
     "none", "in_court", "first_instance", "judged", "judgment_final", "not_enforced",
     "award_received", "police_refused", "police_inaction", "review_pending",
-    "decision_received", "petition_answered", "recheck_answered",
+    "arbitration_pending", "decision_received", "petition_answered", "recheck_answered",
 )
 # Modifiers: other values of the same entity. `arbitration_clause` is resolved per matter; the
 # others are situations that decide the road whatever the matter (rules.yml `situations`), applied

@@ -35,9 +35,11 @@ def run_case(client, case):
     """-> (statutory_channel, the text of the assistant's replies after the final step)"""
     sender = client.new_sender()
     replies = client.say(sender, case["text"])
-    chosen = topic_button(replies, case["matter_type"])
+    decided = client.slot(sender, "statutory_channel") is not None
+    chosen = None if decided else topic_button(replies, case["matter_type"])
     if chosen:  # the assistant was unsure and offered topics; the citizen taps their own
         replies = client.say(sender, chosen)
+    # A decision already made is not undone by the “您还提到了别的事情” button of a second matter.
     if asks_for_stage(replies):
         replies = client.say(sender, case.get("stage_answer", "不知道"))
     return client.slot(sender, "statutory_channel"), reply_text(replies)

@@ -274,7 +274,7 @@ def test_negations_are_their_own_phrases():
     for negated, stage in [("还没起诉", "none"), ("没有起诉", "none"), ("还没申请仲裁", "none"),
                            ("想申请复议", "none"), ("还没判", "in_court"),
                            ("判决还没下来", "in_court"), ("法院不立案", "in_court"),
-                           ("仲裁还没结果", "review_pending")]:
+                           ("仲裁还没结果", "arbitration_pending")]:
         assert lexicon.values(f"我{negated}，怎么办") == [stage], negated
 
 

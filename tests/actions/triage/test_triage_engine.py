@@ -43,7 +43,8 @@ def raw_rules():
 @pytest.mark.parametrize("matter, stage, modifiers, channel", [
     ("wage_arrears", None, (), "law_enforcement"),
     ("wage_arrears", "none", (), "law_enforcement"),
-    ("wage_arrears", "review_pending", (), "arbitration"),
+    ("wage_arrears", "arbitration_pending", (), "arbitration"),
+    ("land_expropriation", "review_pending", (), "administrative_review"),
     ("wage_arrears", "not_enforced", (), "judicial_procedure"),
     ("wage_arrears", "police_refused", (), "law_enforcement"),
     ("labor_dispute", "none", (), "arbitration"),
@@ -183,7 +184,8 @@ def test_stage_question_buttons():
     ("没有", "none"), ("没", "none"), ("还没有呢", "none"), ("都没有，只找过老板", "none"),
     ("没有。", "none"), ("还没走任何程序", "none"), ("没找过任何部门", "none"),
     ("判了但是不执行", "not_enforced"), ("判了，但是对方不执行判决", "not_enforced"),
-    ("已经申请仲裁了", "review_pending"), ("申请了劳动仲裁还没结果", "review_pending"),
+    ("已经申请仲裁了", "arbitration_pending"), ("申请了劳动仲裁还没结果", "arbitration_pending"),
+    ("已经申请行政复议了", "review_pending"),
     ("起诉了", "in_court"), ("正在审理", "in_court"), ("判决生效了", "judgment_final"),
     ("二审维持", "judgment_final"), ("已经信访收到答复", "petition_answered"),
     ("一审判了我不服", "first_instance"), ("复查意见也不满意", "recheck_answered"),
@@ -209,11 +211,11 @@ def test_stage_from_answer(answer, stage):
     ("派出所不予立案", "police_refused", ()),
     ("合同里没有仲裁条款，只写了向法院起诉", None, ("no_arbitration_clause",)),
     ("合同约定争议提交市仲裁委员会仲裁", None, ("arbitration_clause",)),
-    ("申请了劳动仲裁还没结果", "review_pending", ()),
+    ("申请了劳动仲裁还没结果", "arbitration_pending", ()),
     ("下了征收决定，我不服", "decision_received", ()),
     ("已经信访收到答复，不满意", "petition_answered", ()),
     ("合同约定仲裁，开发商不交房", None, ("arbitration_clause",)),
-    ("合同约定仲裁，已经申请仲裁了", "review_pending", ("arbitration_clause",)),
+    ("合同约定仲裁，已经申请仲裁了", "arbitration_pending", ("arbitration_clause",)),
     ("开发商不交房", None, ()),
     ("去医院复查发现误诊了", None, ()),         # 复查 at a hospital is not a petition review
     ("政府不执行政策", None, ()),               # bare 不执行 is not a court enforcement
