@@ -52,13 +52,13 @@ STAGES: Tuple[str, ...] = (
 # Modifiers: other values of the same entity. `arbitration_clause` is resolved per matter; the
 # others are situations that decide the road whatever the matter (rules.yml `situations`), applied
 # in this order, so a later one wins (domestic violence over divorce).
-MATTER_MODIFIERS: Tuple[str, ...] = ("arbitration_clause",)
+# "没有仲裁条款": cancels a clause found elsewhere; a matter may also give it a rule of its own.
+NO_CLAUSE = "no_arbitration_clause"
+MATTER_MODIFIERS: Tuple[str, ...] = ("arbitration_clause", NO_CLAUSE)
 SITUATIONS: Tuple[str, ...] = (
     "agency_act", "review_first", "divorce", "party_sanction", "domestic_violence",
 )
-# "没有仲裁条款": recognised so that it cancels a clause found elsewhere, and decides nothing itself.
-NO_CLAUSE = "no_arbitration_clause"
-MODIFIERS: Tuple[str, ...] = MATTER_MODIFIERS + (NO_CLAUSE,) + SITUATIONS
+MODIFIERS: Tuple[str, ...] = MATTER_MODIFIERS + SITUATIONS
 UNKNOWN = "unknown"   # modifier-override key for "stage not known"
 
 FIELDS = ("channel", "alternatives", "where", "why", "basis", "clocks", "bring", "offer_lawyer")
@@ -445,7 +445,7 @@ class TriageRules:
         if unknown_mods:
             raise ValueError(f"unknown modifiers {sorted(unknown_mods)}")
         if NO_CLAUSE in given:
-            given -= {NO_CLAUSE, "arbitration_clause"}
+            given.discard("arbitration_clause")
         modifiers = tuple(m for m in MODIFIERS if m in given)
         layers: List[Mapping[str, Any]] = [matter.default]
         legal_aid, label = matter.legal_aid, matter.label
