@@ -30,12 +30,24 @@ LAWYER_BUTTONS = [
 ]
 
 
-def _stage_entities(tracker: Tracker) -> List[Text]:
+def _stage_values(message: Dict[Text, Any]) -> List[Text]:
     return [
         entity.get("value")
-        for entity in tracker.latest_message.get("entities", [])
+        for entity in message.get("entities") or []
         if entity.get("entity") == "matter_stage"
     ]
+
+
+def _stage_entities(tracker: Tracker) -> List[Text]:
+    """The stage and situation the citizen told: in the latest message, and when that was a tap on
+    a topic button (“/matter_civil_dispute”, offered when the assistant was unsure), in the message
+    the button answered, so that 合同写了找仲裁委 is not forgotten by the tap."""
+    values = _stage_values(tracker.latest_message)
+    if (tracker.latest_message.get("text") or "").startswith("/"):
+        said = [e for e in tracker.events if e.get("event") == "user"]
+        if len(said) >= 2:
+            values += _stage_values(said[-2].get("parse_data") or {})
+    return values
 
 
 def _known_stage(value: Optional[Text]) -> Optional[Text]:

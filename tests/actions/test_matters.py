@@ -110,3 +110,19 @@ def test_insisting_without_a_court_matter_gets_the_channels(run_action):
     tracker = make_tracker([message("insist_petition", "我就要信访")], {"matter_type": "suggestion"})
     messages, _ = run_action(ActionExplainSeparation(), tracker)
     assert messages[0]["response"] == "utter_ask_channels"
+
+
+def test_a_topic_button_keeps_what_the_message_before_it_told():
+    """Unsure, the assistant offers topics; the tap must not forget 合同写了找仲裁委."""
+    told = message("nlu_fallback", "跟人合伙开饭店，协议上写了纠纷到仲裁委员会解决，他把钱拿走了",
+                   [stage_entity("arbitration_clause")])
+    tapped = message("matter_civil_dispute", "/matter_civil_dispute")
+    tracker = make_tracker([told, tapped], {"matter_type": "civil_dispute"})
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionTriage().run(dispatcher, tracker, {}))
+    assert slots_of(events)["statutory_channel"] == "arbitration"
+    # A typed message stands on its own: an earlier message's stage is not carried into it.
+    typed = message("matter_civil_dispute", "邻居占了我家的地")
+    tracker = make_tracker([told, typed], {"matter_type": "civil_dispute"})
+    events = asyncio.run(ActionTriage().run(CollectingDispatcher(), tracker, {}))
+    assert slots_of(events)["statutory_channel"] == "mediation"
