@@ -24,6 +24,9 @@ MATTER_PREFIX = "matter_"
 # A second matter intent this confident in the same message counts as a second matter.
 SECOND_MATTER_CONFIDENCE = 0.2
 
+# A petition already answered, or a 复查 opinion received.
+PETITION_ANSWER_STAGES = frozenset({"petition_answered", "recheck_answered"})
+
 LAWYER_BUTTONS = [
     {"title": "预约免费律师咨询", "payload": "/book_lawyer"},
     {"title": "法律援助怎么申请", "payload": "/ask_legal_aid"},
@@ -175,6 +178,13 @@ class ActionExplainSeparation(Action):
                           tracker.get_slot("triage_modifiers") or ())
             if matter_type else None
         )
+        if decision is None:
+            stage, _ = engine.pick_stage(_stage_entities(tracker))
+            if stage in PETITION_ANSWER_STAGES:
+                # 信访了，答复不满意，下一步找谁: the road inside the petition procedure is 复查, then
+                # 复核 (Art. 35, 36), with its 30-day clock.
+                dispatcher.utter_message(response="utter_ask_review")
+                return [SlotSet("statutory_channel", "petition")]
         if decision is None or not engine.insist_applies(decision):
             # Nothing says the matter belongs elsewhere: the petition channels are open to them.
             dispatcher.utter_message(response="utter_ask_channels")

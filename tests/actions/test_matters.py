@@ -126,3 +126,12 @@ def test_a_topic_button_keeps_what_the_message_before_it_told():
     tracker = make_tracker([told, typed], {"matter_type": "civil_dispute"})
     events = asyncio.run(ActionTriage().run(CollectingDispatcher(), tracker, {}))
     assert slots_of(events)["statutory_channel"] == "mediation"
+
+
+def test_insisting_after_a_petition_answer_is_told_the_review_road():
+    said = message("insist_petition", "低保的事我信访了，答复说不符合条件，我不服，下一步找谁",
+                   [stage_entity("petition_answered")])
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionExplainSeparation().run(dispatcher, make_tracker([said], {}), {}))
+    assert dispatcher.messages[0]["response"] == "utter_ask_review"
+    assert slots_of(events) == {"statutory_channel": "petition"}
