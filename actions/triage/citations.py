@@ -161,15 +161,8 @@ class AllowList:
         law (a bare article right after ``、``/``和``/``及`` continues the previous citation).
         Any other bare ``第N条`` is an article of 《信访工作条例》.
         """
-        found: List[Citation] = []
-        previous_end, previous_law = -1, None
-        for match in INLINE_RE.finditer(text):
-            law = match.group("law")
-            if law is None:
-                between = text[previous_end:match.start()] if previous_end >= 0 else None
-                law = previous_law if between in ("、", "和", "及") else PETITION_REGULATION
-            found.append(self.check(Citation(law, cn_to_int(match.group("article")))))
-            previous_end, previous_law = match.end(), law
+        found = [citation for citation, _, _ in self._inline_spans(text)
+                 if citation.article is not None]
         for title in re.findall(r"《([^《》]+)》", text):
             self.canonical(title)   # a named law must at least be a known one
         return found
