@@ -13,11 +13,11 @@ from tests.triage.checks import failures, load_cases, report
 
 pytestmark = pytest.mark.e2e
 
-# Issue 10 asks 0.95. Measured 0.946 (209/221) on 2026-11-27; the rules alone reach 0.986
-# (tests/actions/triage/test_triage_cases.py, gate 0.95): every remaining miss is an understanding
-# error before the rules (docs/benchmarks.md). The gate stays below the figure by the run-to-run
-# spread of a model trained from scratch; raise it as understanding improves (issue 11).
-MIN_ACCURACY = 0.92
+# Issue 10 asks 0.95: measured 0.950 (210/221) on 2026-11-27, the rules alone 0.986
+# (tests/actions/triage/test_triage_cases.py, gate 0.95). The end-to-end gate keeps two cases of
+# margin for a model trained from scratch; every remaining miss is an understanding error before the
+# rules (docs/benchmarks.md), to be raised with issue 11.
+MIN_ACCURACY = 0.94
 CASES = load_cases()
 
 
