@@ -5,7 +5,6 @@
     text = render(decision, get_config().template_values())
 """
 
-from .lexicon import STAGES_NLU_PATH  # noqa: F401
 from .engine import (
     CHANNELS,
     MATTER_TYPES,

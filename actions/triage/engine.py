@@ -27,7 +27,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import yaml
 
 from .citations import AllowList, CitationError, allow_list, citation_text
-from .lexicon import STAGES_NLU_PATH, StageLexicon, get_lexicon, load_lexicon, normalise_answer
+from .lexicon import STAGES_NLU_PATH, get_lexicon, normalise_answer  # noqa: F401 (re-exported)
 
 HERE = Path(__file__).resolve().parent
 RULES_PATH = HERE / "rules.yml"
