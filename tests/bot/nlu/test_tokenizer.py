@@ -2,6 +2,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.normalisation import load_entries
 from bot.nlu.tokenizer import PetitionTokenizer, fold_width
 from tests.conftest import ROOT
 
@@ -14,7 +15,8 @@ def tokenizer() -> PetitionTokenizer:
     config = {**PetitionTokenizer.get_default_config(), **step}
     config["dictionary_path"] = str(ROOT / step["dictionary_path"])
     PetitionTokenizer._load_custom_dictionary(config["dictionary_path"])
-    return PetitionTokenizer(config, None, None)
+    normalisation = load_entries(ROOT / step["normalisation_path"]) if step.get("normalisation_path") else None
+    return PetitionTokenizer(config, None, None, normalisation)
 
 
 def tokens(tokenizer: PetitionTokenizer, text: str) -> list:
@@ -29,7 +31,7 @@ def test_no_whitespace_tokens(tokenizer):
 
 
 def test_offsets_point_into_the_text(tokenizer):
-    text = "我 想 问 复查 怎么 申请"
+    text = "我 想 问 复查 怎么 申请"  # nothing here for the normalisation to change
     message = Message({"text": text})
     tokenizer.process([message])
     for token in message.get("text_tokens"):
@@ -60,3 +62,29 @@ def test_petition_terms_stay_whole(tokenizer, term):
 )
 def test_values_are_single_tokens(tokenizer, text, expected):
     assert expected in tokens(tokenizer, text)
+
+
+def test_normalised_tokens_keep_the_offsets_of_what_was_typed(tokenizer):
+    text = "俺家拆签的钱咋还不给。。。😭 zf不管"
+    message = Message({"text": text})
+    tokenizer.process([message])
+    assert message.get("text") == text  # the citizen's own words stay in the message
+    seen = {token.text: text[token.start : token.end] for token in message.get("text_tokens")}
+    assert seen["我家"] == "俺家" and seen["拆迁"] == "拆签" and seen["政府"] == "zf"
+    assert seen["怎么"] == "咋" and seen["。"] == "。。。"
+    assert "😭" not in "".join(seen)
+
+
+def test_an_entity_typed_in_dialect_still_aligns_with_tokens(tokenizer):
+    text = "俺姓刘 电话13800001234"
+    message = Message({"text": text})
+    tokenizer.process([message])
+    starts = {token.start for token in message.get("text_tokens")}
+    ends = {token.end for token in message.get("text_tokens")}
+    phone = text.index("138")
+    assert phone in starts and phone + 11 in ends and text.index("刘") in starts
+
+
+def test_a_message_of_emoji_only_still_has_tokens(tokenizer):
+    # The classifier fails on a message without features; 😭😭 is what was typed, so it is read.
+    assert tokens(tokenizer, "😭😭") and tokens(tokenizer, "🙈")
