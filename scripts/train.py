@@ -29,7 +29,7 @@ INPUT_GLOBS = (
 )
 KEPT_MODELS = 3
 # Pinned packages whose versions shape a trained model; other pins (web, WeChat, test tools) do not.
-MODEL_PACKAGES = re.compile(r"^(rasa|rasa-sdk|tensorflow|tensorflow-text|scikit-learn|numpy|scipy|jieba)==", re.I)
+MODEL_PACKAGES = re.compile(r"^(rasa|rasa-sdk|tensorflow|tensorflow-text|scikit-learn|numpy|scipy|jieba|pypinyin)==", re.I)
 
 
 def input_files() -> list[Path]:
