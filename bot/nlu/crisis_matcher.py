@@ -18,7 +18,11 @@ are thin users of it; its behaviour is measured on ``tests/nlu/crisis_set.yml``.
 How a message is read:
 
 1. Characters are folded one for one (full-width to half-width, A-Z to a-z, the traditional forms in
-   the lexicon's ``char_folds``), so positions in the folded text are positions in the message.
+   the lexicon's ``char_folds``), so positions in the folded text are positions in the message. Then
+   slips of the pinyin keyboard are repaired, also one for one: a run of characters that sounds
+   exactly like a crisis term of three or more syllables (和农药 for 喝农药, 铜归于尽 for 同归于尽;
+   toneless pinyin, ``pypinyin``) is read as that term. Two-syllable terms are left out: 紫砂 is not
+   自杀.
 2. Every phrase, pattern, figure and signal is compiled to a regular expression: ``…`` is a gap of up
    to ``max_gap`` characters that crosses no comma or sentence end, ``{name}`` one word of a group,
    and a word with ``variants`` any of its spellings.
@@ -67,6 +71,19 @@ _GROUP = re.compile(r"\{([^{}]+)\}")
 _WIDTH_FOLDS = {0xFF01 + i: 0x21 + i for i in range(94)}
 _WIDTH_FOLDS[0x3000] = 0x20
 _CASE_FOLDS = {ord(c): ord(c.lower()) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+# Sound-alike repair: only terms this long, and only Chinese characters (see step 1 above).
+_MIN_SOUND_SYLLABLES = 3
+_HANZI = re.compile(r"^[\u4e00-\u9fff]+$")
+
+
+@lru_cache(maxsize=8192)
+def _sound(char: Text) -> Text:
+    """The toneless pinyin of one character, or the character itself when it is not Chinese."""
+    if not _HANZI.match(char):
+        return char
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin(char, style=Style.NORMAL)[0]
 
 
 @dataclass(frozen=True)
@@ -169,6 +186,11 @@ class CrisisMatcher:
         for pair in self._signal_pairs:
             if len(pair) != 2 or not set(pair) <= set(signals):
                 raise ValueError(f"crisis lexicon: signal_pairs wants two kinds of `signals`, not {pair!r}")
+        self._sounds: Dict[int, Dict[Tuple[Text, ...], Text]] = {}
+        for term in lexicon.terms:
+            term = self.fold(str(term))
+            if len(term) >= _MIN_SOUND_SYLLABLES and _HANZI.match(term):
+                self._sounds.setdefault(len(term), {})[tuple(_sound(c) for c in term)] = term
         self._negators = set(self.fold("".join(r.get("negators_immediate") or [])))
         self._cues_before = self._alternation(r.get("negations_before") or [])
         self._cues_after = self._alternation(r.get("negations_after") or [])
@@ -185,10 +207,23 @@ class CrisisMatcher:
         """``text`` folded one character for one (positions are kept)."""
         return text.translate(self._fold)
 
+    def repair_sound_alikes(self, folded: Text) -> Text:
+        """Runs that sound like a crisis term read as the term, one character for one."""
+        if not self._sounds or not any("\u4e00" <= c <= "\u9fff" for c in folded):
+            return folded
+        sounds = [_sound(c) for c in folded]
+        chars = list(folded)
+        for length, terms in self._sounds.items():
+            for start in range(len(chars) - length + 1):
+                term = terms.get(tuple(sounds[start:start + length]))
+                if term is not None:
+                    chars[start:start + length] = term
+        return "".join(chars)
+
     def assess(self, text: Text, first_only: bool = False) -> CrisisVerdict:
         """What ``text`` says (see the module's docstring). With ``first_only``, stops at the first
         crisis phrase found (for the channels, which only need to know whether there is one)."""
-        folded = self.fold(text)
+        folded = self.repair_sound_alikes(self.fold(text))
         crisis: List[Tuple[CrisisMatch, List[Tuple[int, int]]]] = []
         figures: List[CrisisMatch] = []
         for entry in self._entries:

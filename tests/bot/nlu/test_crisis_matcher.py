@@ -208,3 +208,15 @@ def test_other_intents_are_left_alone(detector):
     message = classified("工资拖了三个月", ("matter_wage_arrears", 0.7))
     detector.process([message])
     assert message.get("intent")["name"] == "matter_wage_arrears"
+
+
+def test_slips_that_sound_like_a_long_crisis_term_are_read_as_it():
+    m = CrisisMatcher(CrisisLexicon(["喝农药", "同归于尽", "自杀"], REFINEMENTS))
+    assert crisis(m, "我想和农药")  # 和 for 喝, same sound
+    hit = m.assess("老板不给钱我要跟他铜归于尽").hits[0]
+    assert hit.text == "铜归于尽" and hit.entry == "同归于尽"  # positions and the typed text are kept
+    # The negation rules still apply to a repaired term.
+    assert not crisis(m, "我不会和他铜归于尽的")
+    # Two syllables are too few to go by sound: 紫砂 (a teapot) is not 自杀.
+    assert not crisis(m, "买了个紫砂壶")
+    assert not crisis(m, "和农业局反映过")  # only the whole term's sound counts
