@@ -1,8 +1,10 @@
 """Two-stage fallback: first offer the likeliest topics, then a person.
 
-Stage one turns the classifier's ranking into buttons with titles a citizen understands. If the next
-message is not understood either, stage two gives the bureau's contact details instead of guessing
-again: a citizen who is misunderstood twice should talk to a person.
+Stage one turns the classifier's ranking into buttons with titles a citizen understands. When the
+classifier was sure enough but torn between two intents (the FallbackClassifier's ambiguity
+threshold), it offers exactly those two, "您是想问哪一个", instead of a guess; otherwise the likeliest
+three. If the next message is not understood either, stage two gives the bureau's contact details
+instead of guessing again: a citizen who is misunderstood twice should talk to a person.
 """
 
 from __future__ import annotations
@@ -58,6 +60,24 @@ def likeliest_topics(ranking: List[Dict[Text, Any]], count: int = TOPICS_OFFERED
     return [entry["name"] for entry in ordered if entry.get("name") in TOPIC_TITLES][:count]
 
 
+def ambiguous_pair(ranking: List[Dict[Text, Any]]) -> Optional[List[Text]]:
+    """The two intents the classifier could not choose between, when that is why it fell back.
+
+    The FallbackClassifier puts ``nlu_fallback`` first with its threshold as confidence; a best intent
+    at or above that threshold means the message fell back for ambiguity, not for low confidence.
+    """
+    threshold = next((e.get("confidence", 0.0) for e in ranking if e.get("name") == FALLBACK_INTENT), None)
+    ordered = sorted(
+        (e for e in ranking if e.get("name") != FALLBACK_INTENT),
+        key=lambda entry: entry.get("confidence", 0.0),
+        reverse=True,
+    )
+    if threshold is None or len(ordered) < 2 or ordered[0].get("confidence", 0.0) < threshold:
+        return None
+    pair = [entry["name"] for entry in ordered[:2]]
+    return pair if all(name in TOPIC_TITLES for name in pair) else None
+
+
 def _previous_user_intent(tracker: Tracker) -> Optional[Text]:
     """The intent of the user message before the latest one."""
     user_events = [event for event in tracker.events if event.get("event") == "user"]
@@ -78,9 +98,11 @@ class ActionFallbackTopics(Action):
             dispatcher.utter_message(response="utter_contact_staff")
             return []
 
-        topics = likeliest_topics(tracker.latest_message.get("intent_ranking") or [])
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        pair = ambiguous_pair(ranking)
+        topics = pair or likeliest_topics(ranking)
         dispatcher.utter_message(
-            response="utter_ask_rephrase",
+            response="utter_ask_which_of_two" if pair else "utter_ask_rephrase",
             buttons=[{"title": TOPIC_TITLES[name], "payload": f"/{name}"} for name in topics],
         )
         # Forget the misunderstood message so it does not steer the next prediction.

@@ -1,4 +1,4 @@
-from actions.fallback import TOPIC_TITLES, ActionFallbackTopics, likeliest_topics
+from actions.fallback import TOPIC_TITLES, ActionFallbackTopics, ambiguous_pair, likeliest_topics
 from tests.actions.conftest import make_tracker, user_event
 
 RANKING = [
@@ -41,3 +41,35 @@ def test_second_fallback_in_a_row_offers_a_person(run_action):
     messages, events = run_action(ActionFallbackTopics(), tracker)
     assert [m["response"] for m in messages] == ["utter_fallback_human", "utter_contact_staff"]
     assert events == []
+
+
+AMBIGUOUS = [
+    {"name": "nlu_fallback", "confidence": 0.3},
+    {"name": "check_booking", "confidence": 0.41},
+    {"name": "book_lawyer", "confidence": 0.38},
+    {"name": "ask_lawyer_service", "confidence": 0.11},
+]
+
+
+def test_two_close_intents_are_offered_as_exactly_two_buttons(run_action):
+    tracker = make_tracker([user_event("nlu_fallback", "我约的律师那个", AMBIGUOUS)])
+    messages, events = run_action(ActionFallbackTopics(), tracker)
+    assert [m["response"] for m in messages] == ["utter_ask_which_of_two"]
+    assert messages[0]["buttons"] == [
+        {"title": TOPIC_TITLES["check_booking"], "payload": "/check_booking"},
+        {"title": TOPIC_TITLES["book_lawyer"], "payload": "/book_lawyer"},
+    ]
+    assert events == [{"event": "rewind", "timestamp": None}]
+
+
+def test_low_confidence_is_not_mistaken_for_ambiguity():
+    low = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "ask_review", "confidence": 0.29},
+           {"name": "ask_procedure", "confidence": 0.27}]
+    assert ambiguous_pair(low) is None
+    assert ambiguous_pair(AMBIGUOUS) == ["check_booking", "book_lawyer"]
+
+
+def test_an_ambiguity_with_small_talk_falls_back_to_the_topics():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "thank", "confidence": 0.45},
+               {"name": "goodbye", "confidence": 0.44}]
+    assert ambiguous_pair(ranking) is None
