@@ -257,6 +257,8 @@ class DateAndTimeValidation:
     def validate_booking_date(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if slot_value is None:  # cleared on purpose (a reason heard, see ValidateRescheduleForm)
+            return {"booking_date": None}
         service = get_service()
         when = read_date(slot_value, service.now())
         if when is None or not when.has_date:
@@ -521,6 +523,37 @@ class ActionCheckBooking(Action):
         return LOOKUP_RESET
 
 
+class ActionInformOutsideForm(Action):
+    """A date, time or name given when no form asks for one.
+
+    With a booking code in the conversation (booked or looked up in it), the citizen is asking about
+    that booking ("上午还是下午？", "是周三吧"): show it, with the ways to change it. Without one, ask
+    whether they want to book.
+    """
+
+    def name(self) -> Text:
+        return "action_inform_outside_form"
+
+    @in_thread
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        code = tracker.get_slot("booking_code")
+        booking = None
+        if code:
+            try:
+                booking = get_service().find_by_held_code(code)
+            except BookingError:
+                booking = None
+        if booking is None:
+            dispatcher.utter_message(response="utter_inform_without_booking")
+            return []
+        dispatcher.utter_message(
+            response="utter_booking_in_conversation", booking_code=booking.code,
+            slot_label=slot_label(booking.date, booking.time),
+            status_label=STATUS_LABELS.get(booking.status, booking.status),
+        )
+        return []
+
+
 class ActionCancelBooking(Action):
     def name(self) -> Text:
         return "action_cancel_booking"
@@ -537,9 +570,39 @@ class ActionCancelBooking(Action):
         return LOOKUP_RESET
 
 
+# How close to the best intent "reschedule" must rank for a message inside the reschedule form to be
+# read as the reason for moving ("那天得去医院复查") rather than as a new topic (a medical dispute).
+REASON_MARGIN = 0.35
+
+
+def gives_a_reason_to_move(message: Dict[Text, Any]) -> bool:
+    """A message with no date or time in it that the classifier reads as (nearly) a request to move
+    the booking: inside the reschedule form that is the reason, not a new topic."""
+    if any(entity.get("entity") in ("date", "time") for entity in message.get("entities") or []):
+        return False
+    ranking = [e for e in message.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
+    if not ranking:
+        return False
+    best = ranking[0].get("confidence", 0.0)
+    return any(
+        entry.get("name") == "reschedule_booking" and best - entry.get("confidence", 0.0) <= REASON_MARGIN
+        for entry in ranking[:3]
+    )
+
+
 class ValidateRescheduleForm(DateAndTimeValidation, FormValidationAction):
     def name(self) -> Text:
         return "validate_reschedule_form"
+
+    async def extract_booking_date(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        # Read in context: asked for the new date, "那天要去医院" is why, not a medical dispute. Say
+        # it was heard and ask again (a slot set here keeps the form from handing the turn to triage).
+        if tracker.get_slot("requested_slot") != "booking_date" or not gives_a_reason_to_move(tracker.latest_message):
+            return {}
+        dispatcher.utter_message(response="utter_reschedule_reason_heard")
+        return {"booking_date": None}
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:

@@ -304,6 +304,13 @@ class BookingService:
         with self._reads() as session:
             return BookingRecord.of(self._find_row(session, code, phone))
 
+    def find_by_held_code(self, code: str) -> BookingRecord:
+        """The booking with this code, without asking for its phone: only for a code the conversation
+        already holds (issued there, or looked up there with its phone), never for a code typed cold.
+        ``NotFound`` otherwise."""
+        with self._reads() as session:
+            return BookingRecord.of(self._find_row(session, code, None))
+
     def active_bookings(self, phone: str) -> List[BookingRecord]:
         """Bookings of this phone that are still to come (for "which bookings do I have?")."""
         phone = validate_phone(phone)
