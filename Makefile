@@ -12,14 +12,15 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install train run test validate test-stories system-deps benchmark-nlu benchmark-load clean
+.PHONY: help install train run test validate test-stories system-deps benchmark-nlu benchmark-nlu-ideas benchmark-load clean
 
 help:
 	@echo "make run      start the assistant (installs and trains first when needed)"
 	@echo "make test     run the whole test suite"
 	@echo "make install  create or update the environment in $(VENV)/"
 	@echo "make train    train the model unless one trained from the same inputs exists"
-	@echo "make benchmark-nlu  compare NLU pipelines on the held-out set"
+	@echo "make benchmark-nlu  compare NLU pipelines on both held-out sets"
+	@echo "make benchmark-nlu-ideas  each understanding idea alone and together (docs/nlu.md)"
 	@echo "make benchmark-load load figures: embedded, two replicas, stock rasa init"
 
 install: $(VENV)/.installed bot/web/static/rasa-webchat.js
@@ -61,6 +62,9 @@ test: train validate test-stories system-deps
 
 benchmark-nlu: train
 	$(PY) benchmarks/nlu.py
+
+benchmark-nlu-ideas: install
+	$(PY) benchmarks/nlu_ideas.py
 
 benchmark-load: train system-deps
 	$(PY) benchmarks/load.py

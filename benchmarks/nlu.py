@@ -1,11 +1,13 @@
-"""NLU benchmark on the held-out set: this pipeline against two baselines.
+"""NLU benchmark on both held-out sets: this pipeline against two baselines.
 
 Prints accuracy and macro-F1 of
   1. this assistant's pipeline (config.yml),
   2. Rasa's default pipeline with the Jieba tokenizer (benchmarks/configs/rasa_default_jieba.yml),
   3. a character n-gram TF-IDF + logistic regression baseline (scikit-learn),
 with each one's training time and parse latency, plus the confidence distribution that the fallback
-threshold was tuned from. Every model is trained from scratch on data/ and never sees tests/nlu/.
+threshold was tuned from and, per ambiguity margin, how often two buttons would be offered instead of
+a guess and how often that guess would have been wrong. Every model is trained from scratch on data/
+and never sees tests/nlu/. Which idea of issue 11 helped by how much: benchmarks/nlu_ideas.py.
 
     make benchmark-nlu            # or: python benchmarks/nlu.py [--skip-rasa-default]
 """
@@ -26,9 +28,10 @@ from typing import Callable, Dict, List, Text, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.nlu.evaluation import IntentScores, load_heldout, score  # noqa: E402
+from bot.nlu.evaluation import HELDOUT_SETS, IntentScores, load_heldout, score, worst_confusions  # noqa: E402
 
 FALLBACK = "nlu_fallback"
+FALLBACK_THRESHOLD = 0.3  # config.yml's FallbackClassifier threshold
 
 
 def train_rasa_nlu(config: Path, out: Path) -> Tuple[Path, float]:
@@ -60,6 +63,28 @@ def classifier_intent(parsed: Dict) -> Text:
     return ranked[0]["name"] if ranked else FALLBACK
 
 
+def ranked(parsed: Dict) -> List[Dict]:
+    return sorted((e for e in parsed.get("intent_ranking", []) if e["name"] != FALLBACK),
+                  key=lambda e: e["confidence"], reverse=True)
+
+
+def top_two(parsed: Dict) -> Tuple[float, float]:
+    best = ranked(parsed)[:2] + [{"confidence": 0.0}] * 2
+    return best[0]["confidence"], best[1]["confidence"]
+
+
+def ambiguity_table(top: List[Tuple[Tuple[float, float], bool, bool]], threshold: float) -> List[Tuple]:
+    """Per ambiguity threshold: share of messages offered two buttons (best above the fallback
+    threshold, second within the margin), how often the best guess would have been wrong among them,
+    and how often one of the two buttons is the right intent."""
+    rows = []
+    for margin in (0.0, 0.05, 0.1, 0.15, 0.2):
+        asked = [(ok, in_two) for (first, second), ok, in_two in top if first >= threshold and first - second < margin]
+        rows.append((margin, len(asked) / len(top), sum(not ok for ok, _ in asked) / max(len(asked), 1),
+                     sum(in_two for _, in_two in asked) / max(len(asked), 1)))
+    return rows
+
+
 def measure_rasa(model: Path, examples) -> Dict:
     parse = rasa_parser(model)
     parse("你好")  # warm-up: the first call builds the TensorFlow graph
@@ -75,6 +100,10 @@ def measure_rasa(model: Path, examples) -> Dict:
         "confidences": [
             (max((e["confidence"] for e in p.get("intent_ranking", []) if e["name"] != FALLBACK), default=0.0),
              classifier_intent(p) == intent)
+            for p, (_, intent) in zip(parsed, examples)
+        ],
+        "top_two": [
+            (top_two(p), classifier_intent(p) == intent, intent in [e["name"] for e in ranked(p)[:2]])
             for p, (_, intent) in zip(parsed, examples)
         ],
         "latency_ms": statistics.median(latencies) * 1000,
@@ -124,15 +153,24 @@ def main() -> int:
     parser.add_argument("--skip-rasa-default", action="store_true", help="skip the slowest baseline")
     args = parser.parse_args()
 
-    examples = load_heldout()
-    print(f"Held-out set: {len(examples)} messages, {len(set(i for _, i in examples))} intents\n")
-    results: Dict[Text, Dict] = {}
+    sets = {name: load_heldout(path) for name, path in HELDOUT_SETS.items()}
     with tempfile.TemporaryDirectory() as out:
         model, seconds = train_rasa_nlu(ROOT / "config.yml", Path(out))
-        results["this pipeline (config.yml)"] = {**measure_rasa(model, examples), "train_s": seconds}
+        ours = {name: {**measure_rasa(model, examples), "train_s": seconds} for name, examples in sets.items()}
+        default_model = None
         if not args.skip_rasa_default:
-            model, seconds = train_rasa_nlu(ROOT / "benchmarks/configs/rasa_default_jieba.yml", Path(out))
-            results["Rasa default + Jieba"] = {**measure_rasa(model, examples), "train_s": seconds}
+            default_model, default_seconds = train_rasa_nlu(ROOT / "benchmarks/configs/rasa_default_jieba.yml", Path(out))
+        for name, examples in sets.items():
+            print(f"\n## {name}: {len(examples)} messages, {len(set(i for _, i in examples))} intents\n")
+            report(name, examples, ours[name],
+                   measure_rasa(default_model, examples) | {"train_s": default_seconds} if default_model else None)
+    return 0
+
+
+def report(set_name: Text, examples, ours: Dict, rasa_default: Dict | None) -> None:
+    results: Dict[Text, Dict] = {"this pipeline (config.yml)": ours}
+    if rasa_default:
+        results["Rasa default + Jieba"] = rasa_default
     results["char n-gram TF-IDF + LR"] = measure_tfidf(examples)
 
     print("| pipeline | accuracy | macro-F1 | final macro-F1 (with fallback) | fallback rate | NLU training | parse median | parse p95 |")
@@ -142,16 +180,21 @@ def main() -> int:
         print(f"| {name} | {c.accuracy:.3f} | {c.macro_f1:.3f} | {r['final'].macro_f1:.3f} | "
               f"{r['fallback_rate']:.1%} | {r['train_s']:.0f} s | {r['latency_ms']:.1f} ms | {r['latency_p95_ms']:.1f} ms |")
 
-    ours = results["this pipeline (config.yml)"]
     print("\nFallback threshold (this pipeline): share sent to fallback, accuracy of the rest")
     for threshold, fallback_share, kept_accuracy in threshold_table(ours["confidences"]):
         print(f"  {threshold:.1f}: {fallback_share:6.1%} to fallback, {kept_accuracy:6.1%} correct among answered")
+    print(f"\nTwo buttons instead of a guess (fallback threshold {FALLBACK_THRESHOLD}):")
+    for margin, share, wrong, in_two in ambiguity_table(ours["top_two"], FALLBACK_THRESHOLD):
+        print(f"  margin {margin:.2f}: {share:6.1%} of messages; the guess would have been wrong in {wrong:6.1%} "
+              f"of them; the right intent is one of the two buttons in {in_two:6.1%}")
+    print("\nTen worst confusions (expected -> predicted):")
+    for (want, got), count in worst_confusions(ours["classifier"]):
+        print(f"  {count:3d}  {want} -> {got}")
     print("\nPer-intent report (this pipeline, classifier intent):")
     print(ours["classifier"].report)
     print("Misclassified:")
     for text, want, got in ours["classifier"].errors:
         print(f"  {want:>28} -> {got:<28} {text}")
-    return 0
 
 
 if __name__ == "__main__":
