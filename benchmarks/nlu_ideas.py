@@ -6,7 +6,10 @@ The ideas of issue 11, switched on one at a time over a baseline:
   - pinyin: toneless pinyin syllables as features (``bot.nlu.pinyin_featurizer.PinyinFeaturizer``),
     exact or with the sounds many speakers merge (``fuzzy``);
   - data: the training examples written in the citizens' styles, against the training data as it was
-    before them (``BASELINE_DATA_COMMIT``).
+    before them (``BASELINE_DATA_COMMIT``);
+  - scaled: the intent classifier on features scaled to unit length per message
+    (``bot.nlu.length_normalised_classifier``), against Rasa's ``LogisticRegressionClassifier`` on raw
+    counts as before.
 
 Every variant is config.yml with the entity extractor left out (DIET extracts entities only here and
 does not touch the intent, so leaving it out changes no intent and saves minutes per variant). Both
@@ -41,23 +44,26 @@ from bot.nlu.evaluation import HELDOUT_SETS, load_heldout, score, worst_confusio
 BASELINE_DATA_COMMIT = "7ab6588"
 TOKENIZER = "bot.nlu.tokenizer.PetitionTokenizer"
 PINYIN = "bot.nlu.pinyin_featurizer.PinyinFeaturizer"
+SCALED = "bot.nlu.length_normalised_classifier.LengthNormalisedLogisticRegressionClassifier"
 NORMALISATION = "data/normalisation/lexicon.yml"
 
-# name: (normalisation, pinyin: None | "exact" | "fuzzy", today's data)
+# name: (normalisation, pinyin: None | "exact" | "fuzzy", today's data, scaled classifier)
 VARIANTS = {
-    "baseline (before issue 11)": (False, None, False),
-    "+ normalisation": (True, None, False),
-    "+ pinyin (exact)": (False, "exact", False),
-    "+ pinyin (fuzzy)": (False, "fuzzy", False),
-    "+ data in the citizens' styles": (False, None, True),
-    "normalisation + pinyin (fuzzy)": (True, "fuzzy", False),
-    "all (normalisation + pinyin fuzzy + data)": (True, "fuzzy", True),
-    "data + pinyin (fuzzy), no normalisation": (False, "fuzzy", True),
-    "data + normalisation, no pinyin": (True, None, True),
+    "baseline (before issue 11)": (False, None, False, False),
+    "+ normalisation": (True, None, False, False),
+    "+ pinyin (exact)": (False, "exact", False, False),
+    "+ pinyin (fuzzy)": (False, "fuzzy", False, False),
+    "+ data in the citizens' styles": (False, None, True, False),
+    "+ scaled classifier": (False, None, False, True),
+    "all but normalisation": (False, "fuzzy", True, True),
+    "all but pinyin": (True, None, True, True),
+    "all but data": (True, "fuzzy", False, True),
+    "all but the scaled classifier": (True, "fuzzy", True, False),
+    "all (config.yml)": (True, "fuzzy", True, True),
 }
 
 
-def variant_config(normalisation: bool, pinyin: str | None) -> Dict:
+def variant_config(normalisation: bool, pinyin: str | None, scaled: bool) -> Dict:
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     pipeline: List[Dict] = []
     for component in config["pipeline"]:
@@ -66,6 +72,9 @@ def variant_config(normalisation: bool, pinyin: str | None) -> Dict:
             continue
         if component["name"] == TOKENIZER:
             component["normalisation_path"] = NORMALISATION if normalisation else None
+        if component["name"] == SCALED and not scaled:
+            component = {"name": "LogisticRegressionClassifier", "max_iter": component["max_iter"],
+                         "random_state": component["random_state"]}
         pipeline.append(component)
         if component["name"] == "LexicalSyntacticFeaturizer" and pinyin:
             pipeline.append({"name": PINYIN, "fuzzy": pinyin == "fuzzy"})
@@ -110,9 +119,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         old_data = baseline_data(tmp_path / "baseline")
-        for index, (name, (normalisation, pinyin, today)) in enumerate(chosen):
+        for index, (name, (normalisation, pinyin, today, scaled)) in enumerate(chosen):
             model, seconds = train(
-                variant_config(normalisation, pinyin), ROOT / "data" if today else old_data, tmp_path, f"v{index}"
+                variant_config(normalisation, pinyin, scaled), ROOT / "data" if today else old_data, tmp_path, f"v{index}"
             )
             parse = rasa_parser(model)
             parse("你好")
