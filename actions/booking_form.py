@@ -246,8 +246,40 @@ def idempotency_key(tracker: Tracker) -> Text:
 
 # --- validation shared by the booking and the reschedule forms ---------------------------------
 
+# Intents that must interrupt a form even when the message also names a day: danger, someone who
+# must stop, a request for a person, and the citizen changing or leaving the booking itself.
+NEVER_READ_AS_AN_ANSWER = {
+    "crisis", "end_quietly", "request_human", "cancel_booking", "check_booking", "deny", "goodbye",
+    "insist_petition",
+}
+# Only a short message is read as an answer whatever the classifier said ("周六行吗"); a longer one
+# that happens to name a day ("周六去信访局开门吗，我想问问复查") is the question it seems to be.
+SHORT_ANSWER = 12
+
+
+def date_answer_in(message: Dict[Text, Any], now: dt.datetime) -> Optional[Text]:
+    """The message, when it is a short answer naming a day that the classifier took for another topic
+    (周六行吗 → "weekend opening hours"): asked for a date, that is the answer."""
+    text = (message.get("text") or "").strip()
+    intent = (message.get("intent") or {}).get("name")
+    if not text or text.startswith("/") or len(text) > SHORT_ANSWER or intent in NEVER_READ_AS_AN_ANSWER:
+        return None
+    when = read_date(text, now)
+    return text if when is not None and when.has_date else None
+
+
 class DateAndTimeValidation:
     """Validation of ``booking_date`` and ``booking_time`` against the service."""
+
+    async def extract_booking_date(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        # Rasa fills the slot from the date entity or, for the expected intents, the whole text; a
+        # short answer the classifier took for another topic is still the answer to "哪一天".
+        if tracker.get_slot("requested_slot") != "booking_date" or "booking_date" in tracker.slots_to_validate():
+            return {}
+        answer = await asyncio.to_thread(date_answer_in, tracker.latest_message, get_service().now())
+        return {"booking_date": answer} if answer else {}
 
     def current_date(self, tracker: Tracker, service: BookingService) -> Optional[dt.date]:
         when = read_date(tracker.get_slot("booking_date"), service.now())
@@ -599,10 +631,10 @@ class ValidateRescheduleForm(DateAndTimeValidation, FormValidationAction):
     ) -> Dict[Text, Any]:
         # Read in context: asked for the new date, "那天要去医院" is why, not a medical dispute. Say
         # it was heard and ask again (a slot set here keeps the form from handing the turn to triage).
-        if tracker.get_slot("requested_slot") != "booking_date" or not gives_a_reason_to_move(tracker.latest_message):
-            return {}
-        dispatcher.utter_message(response="utter_reschedule_reason_heard")
-        return {"booking_date": None}
+        if tracker.get_slot("requested_slot") == "booking_date" and gives_a_reason_to_move(tracker.latest_message):
+            dispatcher.utter_message(response="utter_reschedule_reason_heard")
+            return {"booking_date": None}
+        return await super().extract_booking_date(dispatcher, tracker, domain)
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:

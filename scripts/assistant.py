@@ -167,7 +167,9 @@ def rasa_command(model: Path, port: int, endpoints: Path, cors_origins: List[str
         command += ["--cors", *cors_origins]
     if auth_token or jwt_secret:
         command.append("--enable-api")
-        command += ["--auth-token", auth_token] if auth_token else ["--jwt-secret", jwt_secret]
+        # One argument "--auth-token=…": a generated token may begin with "-", which argparse would
+        # take for an option of its own (and rasa would not start).
+        command.append(f"--auth-token={auth_token}" if auth_token else f"--jwt-secret={jwt_secret}")
     return command
 
 

@@ -65,3 +65,28 @@ def test_without_a_booking_in_the_conversation_a_date_asks_whether_to_book(run_a
     assert [m["response"] for m in messages] == ["utter_inform_without_booking"]
     messages, _ = run_action(ActionInformOutsideForm(), make_tracker([said], {"booking_code": "ZZZZZZ"}))
     assert [m["response"] for m in messages] == ["utter_inform_without_booking"]
+
+
+def test_a_short_answer_naming_a_day_is_the_date_whatever_the_classifier_guessed():
+    from actions.booking_form import date_answer_in
+
+    now = dt.datetime(2026, 11, 26, 10, 0)
+    office = {"text": "周六行吗", "intent": {"name": "ask_office_info"}}
+    assert date_answer_in(office, now) == "周六行吗"
+    # Not when it is a longer question, danger, a request for a person, or no day at all.
+    assert date_answer_in({"text": "周六信访局开不开门啊，我想去问问复查的事", "intent": {"name": "ask_office_info"}}, now) is None
+    assert date_answer_in({"text": "明天我就去跳楼", "intent": {"name": "crisis"}}, now) is None
+    assert date_answer_in({"text": "明天转人工", "intent": {"name": "request_human"}}, now) is None
+    assert date_answer_in({"text": "开门吗", "intent": {"name": "ask_office_info"}}, now) is None
+    assert date_answer_in({"text": "/ask_office_info", "intent": {"name": "ask_office_info"}}, now) is None
+
+
+def test_the_booking_form_takes_a_day_from_a_message_read_as_another_topic(run_action):
+    from actions.booking_form import ValidateLawyerBookingForm
+
+    asked = message("ask_office_info", "下周三行吗", [("ask_office_info", 0.6), ("inform", 0.2)])
+    tracker = make_tracker([asked], {"requested_slot": "booking_date"})
+    tracker.active_loop = {"name": "lawyer_booking_form"}
+    domain = {"forms": {"lawyer_booking_form": {"required_slots": ["booking_date", "booking_time"]}}, "slots": {}}
+    _, events = run_action(ValidateLawyerBookingForm(), tracker, domain)
+    assert {"event": "slot", "timestamp": None, "name": "booking_date", "value": "2026-12-02"} in events

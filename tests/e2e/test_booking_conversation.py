@@ -96,3 +96,27 @@ def test_past_dates_are_refused(client):
     assert "已经过去" in texts(replies)
     replies = client.say(citizen, "12月4号上午九点")
     assert client.slot(citizen, "booking_time") == "09:00"
+
+
+def test_read_in_context_a_time_question_after_booking_and_a_reason_when_moving(client):
+    """After booking, "上午还是下午来着" asks about that booking; inside the reschedule form a reason
+    for not coming ("那天我要去县医院看病") is heard and the new date asked for, not taken for a new matter."""
+    citizen = client.new_sender()
+    for said in ("预约律师", "下周三上午十点", "赵桂兰", "13600005555", "宅基地纠纷"):
+        client.say(citizen, said)
+    replies = client.say(citizen, "/affirm")
+    code = re.search(r"预约码：([A-Z0-9]{6})", texts(replies)).group(1)
+
+    replies = client.say(citizen, "上午还是下午来着")
+    assert "上午10:00" in texts(replies) and code in texts(replies), texts(replies)
+    assert {"改约时间", "取消预约"} <= {b["title"] for b in buttons(replies)}
+
+    client.say(citizen, "我要改个时间")
+    replies = client.say(citizen, "13600005555")
+    assert "哪一天" in texts(replies), texts(replies)
+    replies = client.say(citizen, "那天我要去县医院看病")
+    assert "来不了" in texts(replies) and "哪一天" in texts(replies), texts(replies)
+    assert "该走的路" not in texts(replies)  # no triage of a medical dispute
+    tracker = client.tracker(citizen)
+    assert tracker["active_loop"].get("name") == "reschedule_form"
+    assert tracker["slots"]["requested_slot"] == "booking_date"

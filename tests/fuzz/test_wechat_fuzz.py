@@ -362,7 +362,9 @@ def test_safe_mode_with_wrong_keys_signatures_and_frames(fuzz, assistant, post) 
     if what == "wrong msg_signature":
         assert response.status_code == 403
     if what == "bomb inside":
-        assert response.status_code == 400
+        # Refused unparsed either way: as hostile XML (400) or, for a generated bomb larger than the
+        # webhook accepts, for its size (413), depending on what hypothesis draws.
+        assert response.status_code in (400, 413)
 
 
 def test_safe_mode_round_trip_still_works(fuzz, assistant) -> None:
