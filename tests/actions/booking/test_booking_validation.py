@@ -39,7 +39,7 @@ def test_find_phone_in_free_text():
 
 def test_mask_phone():
     assert mask_phone("13812345678") == "138****5678"
-    assert mask_phone("+86 138-1234-5678") != "13812345678"
+    assert mask_phone("+86 138-1234-5678") == "***********78"  # 13 digits: all but the last two hidden
     assert mask_phone("12345") == "***45"
     assert mask_phone(None) == ""
 

@@ -26,7 +26,7 @@ from actions.triage.engine import (
 )
 from tests.triage.checks import failures, load_cases, malformed, report
 
-THRESHOLD = 0.95
+THRESHOLD = 0.985  # measured 0.995 (channel) and 0.991 (219/221, channel + remedy + deadline); docs/benchmarks.md
 CASES = load_cases()
 
 
@@ -100,3 +100,11 @@ def test_answer_names_remedy_and_deadline():
     print("\n" + summary)
     passed = sum(1 for _, _, kinds in results if not kinds)
     assert passed / len(results) >= THRESHOLD, summary
+
+
+def test_no_case_is_a_training_example_in_other_punctuation():
+    """The evaluation cases are held out from the NLU training data too: none may equal a training
+    example once punctuation, spaces, emoji and width are evened out."""
+    from bot.nlu.evaluation import near_duplicates
+
+    assert near_duplicates([(case["text"], None) for case in CASES]) == []

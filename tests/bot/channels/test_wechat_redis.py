@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+import uuid
 
 import redis
 
@@ -12,18 +13,19 @@ REDIS_URL = "redis://127.0.0.1:6379/10"
 
 
 def test_two_replicas_take_a_message_once():
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    # Keys of this run only: another run sharing the Redis server is left alone (no flush).
+    run = uuid.uuid4().hex
 
     async def scenario():
         first, second = RedisTTLStore(REDIS_URL), RedisTTLStore(REDIS_URL)
-        taken = [await first.add("msg-1", "1", 60), await second.add("msg-1", "1", 60)]
-        await first.set("options", "a|b", 60)
-        options = await second.get("options")
-        await second.delete("options")
-        gone = await first.get("options")
-        await first.add("short", "1", 0.2)
+        taken = [await first.add(f"msg-{run}", "1", 60), await second.add(f"msg-{run}", "1", 60)]
+        await first.set(f"options-{run}", "a|b", 60)
+        options = await second.get(f"options-{run}")
+        await second.delete(f"options-{run}")
+        gone = await first.get(f"options-{run}")
+        await first.add(f"short-{run}", "1", 0.2)
         await asyncio.sleep(0.4)
-        expired = await second.add("short", "1", 60)
+        expired = await second.add(f"short-{run}", "1", 60)
         return taken, options, gone, expired
 
     taken, options, gone, expired = asyncio.run(scenario())
@@ -40,7 +42,9 @@ def test_the_store_follows_the_environment(monkeypatch):
 
 
 def test_replicas_share_one_access_token(monkeypatch):
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    # Only the token of the test's app id is cleared, not the database.
+    server = redis.Redis.from_url(REDIS_URL)
+    server.delete(*server.keys(f"wechat-token*{APPID}*") or [b"-"])
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
     with FakeWeChatAPI() as api:
         replicas = [WeChatAPI(APPID, SECRET, api.base_url), WeChatAPI(APPID, SECRET, api.base_url)]
