@@ -534,6 +534,12 @@ def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Bookin
         return None
 
 
+def booking_labels(booking: BookingRecord) -> Dict[Text, Text]:
+    """What a reply showing a booking fills in: its code, time and status."""
+    return {"booking_code": booking.code, "slot_label": slot_label(booking.date, booking.time),
+            "status_label": STATUS_LABELS.get(booking.status, booking.status)}
+
+
 # The phone is asked again next time; booking_request stays, as the rule that ran this action
 # expects it to (it is replaced by the next check, cancel or reschedule request).
 LOOKUP_RESET = [SlotSet("citizen_phone", None)]
@@ -547,11 +553,7 @@ class ActionCheckBooking(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         booking = _find(dispatcher, tracker)
         if booking:
-            dispatcher.utter_message(
-                response="utter_booking_found", booking_code=booking.code,
-                slot_label=slot_label(booking.date, booking.time),
-                status_label=STATUS_LABELS.get(booking.status, booking.status),
-            )
+            dispatcher.utter_message(response="utter_booking_found", **booking_labels(booking))
         return LOOKUP_RESET
 
 
@@ -578,11 +580,7 @@ class ActionInformOutsideForm(Action):
         if booking is None:
             dispatcher.utter_message(response="utter_inform_without_booking")
             return []
-        dispatcher.utter_message(
-            response="utter_booking_in_conversation", booking_code=booking.code,
-            slot_label=slot_label(booking.date, booking.time),
-            status_label=STATUS_LABELS.get(booking.status, booking.status),
-        )
+        dispatcher.utter_message(response="utter_booking_in_conversation", **booking_labels(booking))
         return []
 
 

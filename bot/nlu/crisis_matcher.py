@@ -49,6 +49,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Text,
 
 import yaml
 
+from bot.nlu.pinyin import syllables
+
 ROOT = Path(__file__).resolve().parents[2]
 TERMS_PATH = ROOT / "data" / "nlu" / "crisis_terms.yml"
 LEXICON_PATH = ROOT / "data" / "crisis" / "lexicon.yml"
@@ -76,14 +78,9 @@ _MIN_SOUND_SYLLABLES = 3
 _HANZI = re.compile(r"^[\u4e00-\u9fff]+$")
 
 
-@lru_cache(maxsize=8192)
 def _sound(char: Text) -> Text:
     """The toneless pinyin of one character, or the character itself when it is not Chinese."""
-    if not _HANZI.match(char):
-        return char
-    from pypinyin import Style, lazy_pinyin
-
-    return lazy_pinyin(char, style=Style.NORMAL)[0]
+    return syllables(char) if _HANZI.match(char) else char
 
 
 @dataclass(frozen=True)
@@ -186,11 +183,16 @@ class CrisisMatcher:
         for pair in self._signal_pairs:
             if len(pair) != 2 or not set(pair) <= set(signals):
                 raise ValueError(f"crisis lexicon: signal_pairs wants two kinds of `signals`, not {pair!r}")
-        self._sounds: Dict[int, Dict[Tuple[Text, ...], Text]] = {}
+        # Crisis terms by their sounds; and, per first syllable, the lengths of the terms that start
+        # with it, so that a message is only searched where a term could begin.
+        self._sounds: Dict[Tuple[Text, ...], Text] = {}
+        self._lengths_by_first_sound: Dict[Text, set] = {}
         for term in lexicon.terms:
             term = self.fold(str(term))
             if len(term) >= _MIN_SOUND_SYLLABLES and _HANZI.match(term):
-                self._sounds.setdefault(len(term), {})[tuple(_sound(c) for c in term)] = term
+                sounds = tuple(_sound(c) for c in term)
+                self._sounds[sounds] = term
+                self._lengths_by_first_sound.setdefault(sounds[0], set()).add(len(term))
         self._negators = set(self.fold("".join(r.get("negators_immediate") or [])))
         self._cues_before = self._alternation(r.get("negations_before") or [])
         self._cues_after = self._alternation(r.get("negations_after") or [])
@@ -213,9 +215,9 @@ class CrisisMatcher:
             return folded
         sounds = [_sound(c) for c in folded]
         chars = list(folded)
-        for length, terms in self._sounds.items():
-            for start in range(len(chars) - length + 1):
-                term = terms.get(tuple(sounds[start:start + length]))
+        for start, sound in enumerate(sounds):
+            for length in self._lengths_by_first_sound.get(sound, ()):
+                term = self._sounds.get(tuple(sounds[start:start + length]))
                 if term is not None:
                     chars[start:start + length] = term
         return "".join(chars)

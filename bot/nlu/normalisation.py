@@ -28,7 +28,6 @@ _EMOJI = (
     "\u2B00-\u2BFF"  # arrows and stars
     "\uFE0F\u200D\u20E3"  # variation selector, zero-width joiner, keycap
 )
-_REPEATED_PUNCTUATION = r"([!?！？。，,.~～…、])\1+"
 # A run of the same mark or emoji says it once, louder: 🙏🙏🙏 is 🙏, ！！！ is ！.
 _REPEATED = re.compile(rf"([!?！？。，,.~～…、{_EMOJI}])\1+")
 

@@ -12,8 +12,6 @@ the syllables and syllable pairs of the whole message. Non-Chinese tokens stay a
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Any, Dict, List, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -21,24 +19,7 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import Coun
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-_FUZZY = [(re.compile(r"^([zcs])h"), r"\1"), (re.compile(r"([aei])ng$"), r"\1n")]
-
-
-@lru_cache(maxsize=65536)
-def syllables(word: Text, fuzzy: bool = False) -> Text:
-    """``word`` as space-separated toneless syllables (上纺 → "shang fang")."""
-    from pypinyin import Style, lazy_pinyin
-
-    out = []
-    for syllable in lazy_pinyin(word, style=Style.NORMAL, errors="default"):
-        syllable = syllable.strip().lower()
-        if not syllable:
-            continue
-        if fuzzy and syllable.isascii() and syllable.isalpha():
-            for pattern, replacement in _FUZZY:
-                syllable = pattern.sub(replacement, syllable)
-        out.append(syllable)
-    return " ".join(out)
+from bot.nlu.pinyin import syllables
 
 
 @DefaultV1Recipe.register(
