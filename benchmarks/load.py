@@ -95,8 +95,6 @@ BOT_NOW = "2026-11-26T10:00:00+08:00"
 SERVER_ENV = {"BOT_NOW": BOT_NOW, "RATE_LIMIT_PER_MINUTE": "100000"}
 EMBEDDED_PORTS = (19005, 19055)
 CLUSTER_BASE_PORT = 29000
-CLUSTER_DATABASE = "xinfang_load_benchmark"
-CLUSTER_REDIS_DB = 10
 STOCK_PORT = 19105
 STOCK_CACHE = ROOT / ".cache" / "stock-rasa"
 SAMPLE_SECONDS = 0.2
@@ -614,15 +612,14 @@ def run_embedded(args, context: Context, results: List[Level], work: Path) -> No
 
 def run_cluster(args, context: Context, results: List[Level], work: Path) -> None:
     folder = Path(tempfile.mkdtemp(prefix="cluster-", dir=work))
-    cluster = Cluster(base_port=CLUSTER_BASE_PORT, database=CLUSTER_DATABASE, redis_db=CLUSTER_REDIS_DB,
-                      log_dir=folder / "logs", env=dict(SERVER_ENV))
+    cluster = Cluster(base_port=CLUSTER_BASE_PORT, log_dir=folder / "logs", env=dict(SERVER_ENV))
     started = time.perf_counter()
     try:
         cluster.start()  # not `with`: Cluster.start() does not stop what it started when it fails
         order = ["rasa-1", "rasa-2", "actions-1", "actions-2", "haproxy"]
         names = {name: cluster.processes[name].pid for name in order if name in cluster.processes}
         setup = Setup("cluster", f"{cluster.url}/webhooks/rest/webhook", names, OUR_MIX,
-                      database_url=cluster.database_url, postgres_database=CLUSTER_DATABASE, redis=True,
+                      database_url=cluster.database_url, postgres_database=cluster.database, redis=True,
                       started_seconds=time.perf_counter() - started, haproxy_log=folder / "logs" / "haproxy.log")
         run_levels(setup, args, context, results)
     finally:

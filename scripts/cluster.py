@@ -4,13 +4,15 @@ and Redis, as deploy/ describes it. The scale-out tests and the load benchmark u
 Every replica is started as in production: ``rasa run --endpoints deploy/endpoints.yml`` and
 ``python -m actions.server``, configured by the environment only; HAProxy runs deploy/haproxy.cfg.
 A fresh PostgreSQL database holds the conversations and the bookings, and a Redis database of its own
-the locks and counters; both are removed on ``stop()``.
+the locks and counters; both are chosen per run (unless named), so two runs on one server never share
+or flush each other's data, and both are removed on ``stop()``.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import uuid
 import shutil
 import signal
 import sys
@@ -29,6 +31,8 @@ from scripts.assistant import (
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 REDIS_SERVER = "redis://127.0.0.1:6379"
+REDIS_DATABASES = range(1, 16)  # a stock Redis server has 16; database 0 is left to others
+REDIS_CLAIM_KEY = "xinfang:cluster-claim"
 
 
 @dataclass
@@ -37,8 +41,8 @@ class Cluster:
 
     base_port: int = 25000
     model: Path = DEFAULT_MODEL
-    database: str = "xinfang_cluster"
-    redis_db: int = 7
+    database: str = field(default_factory=lambda: f"xinfang_cluster_{uuid.uuid4().hex[:10]}")
+    redis_db: Optional[int] = None  # None: an empty database of the server, claimed for this run
     env: Dict[str, str] = field(default_factory=dict)  # extra settings for every replica (BOT_NOW)
     log_dir: Optional[Path] = None
     replicas: int = 2
@@ -147,6 +151,7 @@ class Cluster:
     def stop(self) -> None:
         stop_processes(self.processes)
         self._drop_database()
+        self._release_redis()
 
     # --- environment ----------------------------------------------------------------------------
 
@@ -183,7 +188,25 @@ class Cluster:
     def _reset_redis(self) -> None:
         import redis
 
-        redis.Redis.from_url(self.redis_url).flushdb()
+        if self.redis_db is not None:
+            redis.Redis.from_url(self.redis_url).flushdb()
+            return
+        token = uuid.uuid4().hex
+        for number in REDIS_DATABASES:
+            client = redis.Redis.from_url(f"{REDIS_SERVER}/{number}")
+            # Empty, and ours by an atomic claim: another run that saw it empty too loses the SET NX.
+            if client.dbsize() == 0 and client.set(REDIS_CLAIM_KEY, token, nx=True, ex=24 * 3600):
+                if client.dbsize() == 1:
+                    self.redis_db = number
+                    return
+                client.delete(REDIS_CLAIM_KEY)  # someone else wrote here meanwhile
+        raise RuntimeError(f"no empty Redis database left on {REDIS_SERVER} (1-15 are all in use)")
+
+    def _release_redis(self) -> None:
+        import redis
+
+        if self.redis_db is not None:
+            redis.Redis.from_url(self.redis_url).flushdb()  # ours alone: claimed or named for this run
 
 
 def _server_engine():

@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -33,8 +33,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
 
 @pytest.fixture(scope="session")
 def cluster():
-    with Cluster(base_port=26000, database="xinfang_scaleout_test", redis_db=8,
-                 log_dir=ARTIFACTS / "cluster-logs", env={"BOT_NOW": NOW}) as running:
+    # Its own PostgreSQL database and Redis database, chosen for this run (scripts/cluster.py).
+    with Cluster(base_port=26000, log_dir=ARTIFACTS / "cluster-logs", env={"BOT_NOW": NOW}) as running:
         yield running
 
 
@@ -85,12 +85,16 @@ class Citizen:
                 time.sleep(1 + attempt)
         raise AssertionError(f"{self.sender}: no answer to {message!r} after {self.retries + 1} tries: {self.failures}")
 
-    def book(self, day: str, time_: str, phone: str, urls: Optional[List[str]] = None) -> Optional[str]:
-        """A whole booking; the code confirmed to the citizen, or None if the slot was taken."""
+    def book(self, day: str, time_: str, phone: str, urls: Optional[List[str]] = None,
+             halfway: Optional[Callable[[], None]] = None) -> Optional[str]:
+        """A whole booking; the code confirmed to the citizen, or None if the slot was taken.
+        ``halfway`` is called after the third of the six messages (a test's pause)."""
         steps = ["我想预约律师", f'/inform{{"date":"{day}","time":"{time_}"}}', "王建国", phone,
                  "工资被拖欠三个月", "/affirm"]
         reply = ""
         for number, step in enumerate(steps):
+            if number == 3 and halfway is not None:
+                halfway()
             reply = self.say(step, url=urls[number % len(urls)] if urls else None)
         found = CODE.search(reply)
         return found.group(1) if found else None

@@ -112,26 +112,34 @@ def test_concurrent_bookings_through_both_replicas_never_exceed_a_slot(cluster, 
 
 
 def test_a_replica_of_each_server_killed_mid_load_loses_nothing(cluster, bookings):
-    """SIGKILL of rasa-1 and actions-1 while 20 citizens book through the balancer."""
+    """SIGKILL of rasa-1 and actions-1 while 20 citizens book through the balancer.
+
+    Half of them stop halfway and wait until the kill is done, so that the load goes on after it
+    however fast or slow the machine is; the other half run freely, so turns are in flight at the kill."""
     days = ["2026-12-09", "2026-12-11"]
     times = ["09:00", "09:30", "10:00", "10:30", "11:00", "14:30", "15:00", "15:30", "16:00", "16:30"]
     plan = [(days[n % 2], times[(n // 2) % len(times)], f"1360000{n:04d}") for n in range(20)]
     citizens = [Citizen(cluster.url) for _ in plan]
+    waiting = range(0, len(plan), 2)
     started = threading.Barrier(len(citizens) + 1)
+    halfway = threading.Barrier(len(waiting) + 1, timeout=300)
+    killed = threading.Event()
+
+    def wait_for_the_kill() -> None:
+        halfway.wait()
+        assert killed.wait(300), "the kill never came"
 
     def book(n):
         started.wait()
-        return citizens[n].book(*plan[n])
+        return citizens[n].book(*plan[n], halfway=wait_for_the_kill if n in waiting else None)
 
     with ThreadPoolExecutor(len(citizens)) as pool:
         futures = [pool.submit(book, n) for n in range(len(plan))]
         started.wait()
-        deadline = time.monotonic() + 60
-        while sum(len(c.replicas) for c in citizens) < 30 and time.monotonic() < deadline:
-            time.sleep(0.05)  # a quarter of the 120 messages answered: the load is under way
-        assert not all(f.done() for f in futures), "the load was over before the kill"
+        halfway.wait()  # ten conversations are half done, with three turns each still to come
         cluster.kill("rasa-1")
         cluster.kill("actions-1")
+        killed.set()
         confirmed = {f.result(): n for n, f in enumerate(futures) if f.result()}
 
     stored = bookings("date IN ('2026-12-09', '2026-12-11')")
@@ -160,7 +168,7 @@ def test_a_replica_of_each_server_killed_mid_load_loses_nothing(cluster, booking
     assert "哪一天" in citizen.say("我想预约律师", url=cluster.rasa_url(0))
     assert citizen.book("2026-12-16", "10:00", "13500000001", urls=[cluster.rasa_url(0)])
     # The balancer takes it back after two good health checks (2 s apart).
-    through_balancer, deadline = Citizen(cluster.url), time.monotonic() + 30
+    through_balancer, deadline = Citizen(cluster.url), time.monotonic() + 90
     while set(through_balancer.replicas[-4:]) != {"rasa1", "rasa2"} and time.monotonic() < deadline:
         through_balancer.say("你好")
         time.sleep(0.5)

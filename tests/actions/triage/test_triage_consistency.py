@@ -302,7 +302,6 @@ def test_lexicon_reads_what_rasa_loads():
     """Rasa loads the same lookup phrases and synonyms from stages.yml as the lexicon (its extra
     `negation` and `followed_by` sections are ignored by Rasa's reader and read by the lexicon).
     That the Rasa-side extractor then finds the same values: tests/bot/nlu/test_phrases.py."""
-    pytest.importorskip("rasa")
     from rasa.shared.nlu.training_data.loading import load_data
 
     data = load_data(str(STAGES_NLU_PATH))

@@ -42,6 +42,9 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters
 ACCOUNT = "gh_bureau0001"
 
 
+HOLD_LIMIT = 30.0  # seconds a held call waits at most, so a failing test cannot hang the suite
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -65,7 +68,12 @@ class FakeWeChatAPI:
 
     def __init__(self, expires_in: int = 7200, send_delay: float = 0.0) -> None:
         self.expires_in = expires_in
-        self.send_delay = send_delay  # seconds each 客服 send takes to answer
+        self.send_delay = send_delay  # seconds each 客服 send takes to answer (the benchmark's)
+        # A test can hold every 客服 send unanswered until it releases them, and wait for one to arrive:
+        # events, not sleeps, so a busy machine cannot change the outcome.
+        self.send_arrived = threading.Event()
+        self._sends_released = threading.Event()
+        self._sends_released.set()
         self.calls: List[APICall] = []
         self.expire_next_sends = 0
         self.tokens_issued = 0
@@ -105,6 +113,8 @@ class FakeWeChatAPI:
                 if url.path != "/cgi-bin/message/custom/send":
                     self.send_error(404)
                     return
+                fake.send_arrived.set()
+                fake._sends_released.wait(timeout=HOLD_LIMIT)
                 if fake.send_delay:
                     time.sleep(fake.send_delay)
                 self._answer(fake._send(query, body))
@@ -122,6 +132,7 @@ class FakeWeChatAPI:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.release_sends()
         self.server.shutdown()
         self.server.server_close()
 
@@ -153,6 +164,14 @@ class FakeWeChatAPI:
                 answer = {"errcode": 0, "errmsg": "ok"}
         self._record("/cgi-bin/message/custom/send", query, body, answer)
         return answer
+
+    def hold_sends(self) -> None:
+        """客服 sends arriving from now on wait, unanswered, until :meth:`release_sends`."""
+        self.send_arrived.clear()
+        self._sends_released.clear()
+
+    def release_sends(self) -> None:
+        self._sends_released.set()
 
     # ---- what happened
 
@@ -334,7 +353,9 @@ class FakeRasa:
     - ``坏``: fails;
     - anything else: "收到：<text>".
 
-    Waits ``delay`` seconds before answering (``slow_delay`` for texts starting with ``慢``).
+    Waits ``delay`` seconds before answering (``slow_delay`` for texts starting with ``慢``); a test
+    can also hold the slow answers until it releases them (:meth:`hold_slow_answers`), so that
+    "Rasa is still thinking" is a fact of the test and not a race with the clock.
     """
 
     WELCOME = "您好，我是县信访局的智能助手。"
@@ -348,6 +369,14 @@ class FakeRasa:
         self.slow_delay = slow_delay
         self.received: List[Tuple[str, str, str]] = []  # (sender, text, output channel name)
         self._lock = threading.Lock()
+        self._slow_released = threading.Event()
+        self._slow_released.set()
+
+    def hold_slow_answers(self) -> None:
+        self._slow_released.clear()
+
+    def release_slow_answers(self) -> None:
+        self._slow_released.set()
 
     async def __call__(self, message: UserMessage) -> None:
         with self._lock:
@@ -356,6 +385,10 @@ class FakeRasa:
         delay = self.slow_delay if text.startswith("慢") else self.delay
         if delay:
             await asyncio.sleep(delay)
+        if text.startswith("慢"):
+            held_until = time.monotonic() + HOLD_LIMIT
+            while not self._slow_released.is_set() and time.monotonic() < held_until:
+                await asyncio.sleep(0.01)
         out, to = message.output_channel, message.sender_id
         if text == "/greet":
             await out.send_response(to, {"text": self.WELCOME, "buttons": list(self.BUTTONS)})
