@@ -23,7 +23,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from actions.booking.errors import InvalidPhone
+from actions.booking.errors import InvalidInput, InvalidPhone
 from actions.booking.service import BookingService
 from actions.booking.slots import parse_slot_time
 from actions.booking.validation import validate_name, validate_phone, validate_summary
@@ -114,7 +114,7 @@ def bookable(rules: BookingService, values: Dict[str, Any]) -> bool:
         validate_phone(values.get("citizen_phone"))
         validate_summary(values.get("matter_summary"))
         return rules.check_date(day) is None and rules.check_slot(day, slot_time) is None
-    except Exception:
+    except (InvalidInput, ValueError, TypeError):  # what the validators refuse with; nothing wider
         return False
 
 

@@ -62,7 +62,7 @@ def as_the_server_reads(data: bytes) -> Any:
     (integers beyond 64 bits), and the channel answers 400 to what it cannot parse."""
     try:
         return ujson.loads(data)
-    except Exception:
+    except (ValueError, OverflowError):  # ujson.JSONDecodeError is a ValueError
         return INVALID
 
 

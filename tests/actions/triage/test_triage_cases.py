@@ -102,9 +102,11 @@ def test_answer_names_remedy_and_deadline():
     assert passed / len(results) >= THRESHOLD, summary
 
 
-def test_no_case_is_a_training_example_in_other_punctuation():
+def test_no_case_is_a_training_example_or_a_close_paraphrase_of_one():
     """The evaluation cases are held out from the NLU training data too: none may equal a training
-    example once punctuation, spaces, emoji and width are evened out."""
-    from bot.nlu.evaluation import near_duplicates
+    example once punctuation, spaces, emoji and width are evened out, nor be a close paraphrase of
+    an example of its matter's intent."""
+    from bot.nlu.evaluation import close_paraphrases, near_duplicates
 
     assert near_duplicates([(case["text"], None) for case in CASES]) == []
+    assert close_paraphrases([(case["text"], f"matter_{case['matter_type']}") for case in CASES]) == []
