@@ -25,7 +25,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking import dates
-from actions.booking.errors import BookingError, DateClosed, LimitReached, Reason, SlotUnavailable
+from actions.leaving import CLEAR_FORM_LEFT, LettingGo, left_a_form
+from actions.booking.errors import BookingError, DateClosed, InvalidName, LimitReached, Reason, SlotUnavailable
 from actions.booking.service import BookingRecord, BookingService
 from actions.booking.slots import Slot, parse_slot_time
 from actions.booking.validation import mask_phone, validate_name, validate_phone, validate_summary
@@ -230,8 +231,29 @@ def checked(validate: Callable[[Text], Text], value: Any, dispatcher: Collecting
     try:
         return validate(str(value or ""))
     except BookingError as error:
-        refuse(dispatcher, error.reason)
+        refuse(dispatcher, error.reason, **({"surname": error.detail} if error.reason == Reason.SURNAME_ONLY else {}))
         return None
+
+
+SURNAME_QUESTION = f"utter_booking_refused_{Reason.SURNAME_ONLY}"
+
+
+def last_said(tracker: Tracker) -> Optional[Text]:
+    """The response the assistant said last (its name), if it said one."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
+def said_this_turn(tracker: Tracker, response: Text) -> bool:
+    """Whether ``response`` was said since the citizen's latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == response:
+            return True
+    return False
 
 
 def idempotency_key(tracker: Tracker) -> Text:
@@ -384,14 +406,29 @@ class DateAndTimeValidation:
         return None
 
 
-class ValidateLawyerBookingForm(DateAndTimeValidation, FormValidationAction):
+class ValidateLawyerBookingForm(LettingGo, DateAndTimeValidation, FormValidationAction):
     def name(self) -> Text:
         return "validate_lawyer_booking_form"
 
     def validate_citizen_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return {"citizen_name": checked(validate_name, slot_value, dispatcher)}
+        typed = (tracker.latest_message or {}).get("text") or ""
+        try:
+            return {"citizen_name": validate_name(str(slot_value or ""))}
+        except InvalidName as first_error:
+            error = first_error
+        if typed and typed != slot_value:
+            # The extractor may have taken a part ("刘" of "我姓刘"): what was typed, read whole.
+            try:
+                return {"citizen_name": validate_name(typed)}
+            except InvalidName as typed_error:
+                if typed_error.reason == Reason.SURNAME_ONLY:
+                    error = typed_error
+        if error.reason == Reason.SURNAME_ONLY and last_said(tracker) == SURNAME_QUESTION:
+            return {"citizen_name": error.detail}  # asked once already: the surname will do
+        refuse(dispatcher, error.reason, **({"surname": error.detail} if error.detail else {}))
+        return {"citizen_name": None}
 
     def validate_citizen_phone(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -457,6 +494,8 @@ class ActionAskBookingTime(Action):
         if day is None:
             offer_dates(dispatcher, service)
             return [SlotSet("booking_date", None)]
+        if said_this_turn(tracker, "utter_booking_offer_times"):
+            return []  # the validation has just offered the times of the part of day asked for
         offer_times(dispatcher, service, day)
         return []
 
@@ -497,6 +536,8 @@ class ActionBookingDone(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         code = tracker.get_slot("booking_code")
+        if left_a_form(tracker):
+            return [SlotSet(slot, None) for slot in BOOKING_VALUE_SLOTS] + [CLEAR_FORM_LEFT]
         if tracker.get_slot("booking_confirmed") is True and code:
             day, time = chosen_slot(tracker)
             dispatcher.utter_message(response="utter_booking_success", booking_code=code,
@@ -506,7 +547,7 @@ class ActionBookingDone(Action):
 
 # --- check, cancel, reschedule -----------------------------------------------------------------
 
-class ValidateBookingLookupForm(FormValidationAction):
+class ValidateBookingLookupForm(LettingGo, FormValidationAction):
     def name(self) -> Text:
         return "validate_booking_lookup_form"
 
@@ -551,6 +592,8 @@ class ActionCheckBooking(Action):
 
     @in_thread
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if left_a_form(tracker):
+            return LOOKUP_RESET + [CLEAR_FORM_LEFT]
         booking = _find(dispatcher, tracker)
         if booking:
             dispatcher.utter_message(response="utter_booking_found", **booking_labels(booking))
@@ -590,6 +633,8 @@ class ActionCancelBooking(Action):
 
     @in_thread
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if left_a_form(tracker):
+            return LOOKUP_RESET + [CLEAR_FORM_LEFT]
         try:
             booking = get_service().cancel(tracker.get_slot("booking_code"), tracker.get_slot("citizen_phone"))
         except BookingError as error:
@@ -620,7 +665,7 @@ def gives_a_reason_to_move(message: Dict[Text, Any]) -> bool:
     )
 
 
-class ValidateRescheduleForm(DateAndTimeValidation, FormValidationAction):
+class ValidateRescheduleForm(LettingGo, DateAndTimeValidation, FormValidationAction):
     def name(self) -> Text:
         return "validate_reschedule_form"
 
@@ -636,7 +681,10 @@ class ValidateRescheduleForm(DateAndTimeValidation, FormValidationAction):
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
-        # A booking that cannot be found ends the form at once; action_reschedule_done explains.
+        # The lookup before it was left: nothing to move. A booking that cannot be found ends the
+        # form at once; action_reschedule_done explains.
+        if left_a_form(tracker):
+            return []
         try:
             await asyncio.to_thread(
                 get_service().find, tracker.get_slot("booking_code"), tracker.get_slot("citizen_phone")
@@ -669,6 +717,8 @@ class ActionRescheduleDone(Action):
 
     @in_thread
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if left_a_form(tracker):
+            return LOOKUP_RESET + [SlotSet(slot, None) for slot in BOOKING_VALUE_SLOTS] + [CLEAR_FORM_LEFT]
         if tracker.get_slot("booking_confirmed") is True:
             day, time = chosen_slot(tracker)
             dispatcher.utter_message(response="utter_booking_rescheduled",

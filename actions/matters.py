@@ -16,13 +16,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.bureau import get_config
+from actions.leaving import CLEAR_FORM_LEFT, LettingGo, left_a_form
 from actions.fallback import TOPIC_TITLES
 from actions.triage import engine
 
 UNKNOWN_STAGE = "unknown"  # the citizen answered, but not in a way that tells the stage
 MATTER_PREFIX = "matter_"
-# A second matter intent this confident in the same message counts as a second matter.
-SECOND_MATTER_CONFIDENCE = 0.2
+# A second matter intent this confident in the same message counts as a second matter. Below it,
+# the runner-up is the classifier's doubt, not something the citizen said: "您还提到了别的事情"
+# would offer a topic never mentioned (issue 12).
+SECOND_MATTER_CONFIDENCE = 0.3
 
 # A petition already answered, or a 复查 opinion received.
 PETITION_ANSWER_STAGES = frozenset({"petition_answered", "recheck_answered"})
@@ -71,11 +74,43 @@ def _second_matter(tracker: Tracker, matter_type: Optional[Text]) -> Optional[Te
     return None
 
 
-class ValidateMatterStageForm(FormValidationAction):
+# Only a message this surely about another matter replaces the one whose stage was asked for: the
+# classifier reads "村干部说没钱，让我们等" as misconduct at 0.85, but it answers the question asked.
+NEW_MATTER_CONFIDENCE = 0.95
+
+
+def matter_before_this_message(tracker: Tracker) -> Optional[Text]:
+    """The matter type as it was before the citizen's latest message (slot mappings may have
+    changed it since)."""
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    value = None
+    for event in events[:last_user]:
+        if event.get("event") == "slot" and event.get("name") == "matter_type":
+            value = event.get("value")
+    return value
+
+
+class ValidateMatterStageForm(LettingGo, FormValidationAction):
     """Asks for the stage only where it decides the channel and is not known yet."""
 
     def name(self) -> Text:
         return "validate_matter_stage_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        # The answer to the stage question is an answer: a guess that it describes another matter
+        # ("村干部说没钱" read as misconduct) does not replace the matter being asked about.
+        kept: List[EventType] = []
+        previous = matter_before_this_message(tracker)
+        intent = tracker.latest_message.get("intent") or {}
+        if (tracker.get_slot("requested_slot") == "matter_stage" and previous
+                and previous != tracker.get_slot("matter_type")
+                and intent.get("confidence", 0.0) < NEW_MATTER_CONFIDENCE):
+            kept = [SlotSet("matter_type", previous)]
+            tracker.add_slots(kept)
+        return kept + await super().run(dispatcher, tracker, domain)
 
     async def required_slots(
         self,
@@ -134,33 +169,54 @@ class ActionTriage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         matter_type = tracker.get_slot("matter_type")
+        if left_a_form(tracker):
+            return [CLEAR_FORM_LEFT, SlotSet("matter_stage", None)]  # the citizen stopped: no answer now
         if matter_type is None:
             dispatcher.utter_message(response="utter_ask_describe_matter")
             return []
-        stage, modifiers = engine.pick_stage(
-            _stage_entities(tracker) + [_known_stage(tracker.get_slot("matter_stage"))]
-        )
-        decision = engine.decide(matter_type, stage, modifiers)
-        facts = get_config().template_values()
+        return triage(dispatcher, tracker, matter_type)
+
+
+def triage(dispatcher: CollectingDispatcher, tracker: Tracker, matter_type: Text) -> List[EventType]:
+    """Where the matter belongs, said to the citizen; the slots that remember the decision."""
+    stage, modifiers = engine.pick_stage(
+        _stage_entities(tracker) + [_known_stage(tracker.get_slot("matter_stage"))]
+    )
+    decision = engine.decide(matter_type, stage, modifiers)
+    facts = get_config().template_values()
+    dispatcher.utter_message(
+        text=engine.render(decision, facts),
+        buttons=LAWYER_BUTTONS if decision.offer_lawyer else [],
+    )
+    second = _second_matter(tracker, matter_type)
+    if second:
         dispatcher.utter_message(
-            text=engine.render(decision, facts),
-            buttons=LAWYER_BUTTONS if decision.offer_lawyer else [],
+            text=engine.get_rules().render_text("more_matters", facts),
+            buttons=[{"title": TOPIC_TITLES[second], "payload": f"/{second}"}],
         )
-        second = _second_matter(tracker, matter_type)
-        if second:
-            dispatcher.utter_message(
-                text=engine.get_rules().render_text("more_matters", facts),
-                buttons=[{"title": TOPIC_TITLES[second], "payload": f"/{second}"}],
-            )
-        # matter_stage is cleared so that the next matter starts afresh; triage_stage and
-        # triage_modifiers remember what this decision was based on, for a citizen who then
-        # insists on petitioning.
-        return [
-            SlotSet("statutory_channel", decision.channel),
-            SlotSet("triage_stage", stage),
-            SlotSet("triage_modifiers", list(decision.modifiers)),
-            SlotSet("matter_stage", None),
-        ]
+    # matter_stage is cleared so that the next matter starts afresh; triage_stage and
+    # triage_modifiers remember what this decision was based on, for a citizen who then
+    # insists on petitioning.
+    return [
+        SlotSet("matter_type", matter_type),
+        SlotSet("statutory_channel", decision.channel),
+        SlotSet("triage_stage", stage),
+        SlotSet("triage_modifiers", list(decision.modifiers)),
+        SlotSet("matter_stage", None),
+    ]
+
+
+def matter_told(message: Dict[Text, Any]) -> Optional[Text]:
+    """The citizen's own matter, when a message that asks about a road also tells where their
+    matter stands ("已经申请仲裁了，仲裁委到现在还没开庭"): a stage in it, and a matter among the
+    three likeliest intents."""
+    if not _stage_values(message):
+        return None
+    for entry in (message.get("intent_ranking") or [])[:3]:
+        name = entry.get("name") or ""
+        if name.startswith(MATTER_PREFIX):
+            return name[len(MATTER_PREFIX):]
+    return None
 
 
 class ActionExplainSeparation(Action):

@@ -12,6 +12,8 @@ phone number in one place and every answer follows. Enabled in ``endpoints.yml``
   exits with status 1 and the message naming them.
 - Of a response's variations, the first is said the first time, the second the next time the
   conversation hears that response, and so on (``variation_for``): no repetition, and deterministic.
+  A long answer has a short variation marked ``metadata: {said_before: true}``: said every time
+  after the first, so that nobody is shown the same seven paragraphs twice (issue 12).
 - A ``{placeholder}`` without a value never reaches a citizen: with ``STRICT_TEMPLATES=1`` (the tests)
   it raises; otherwise the sentence that needs it is left out and the error logged.
 """
@@ -40,6 +42,7 @@ from actions.bureau import (
 logger = logging.getLogger(__name__)
 
 SAMPLE_FACTS_METADATA = "sample_facts"  # a response variation's metadata: {sample_facts: omit}
+SAID_BEFORE_METADATA = "said_before"  # a response variation's metadata: {said_before: true}
 
 
 class BureauFactsNLG(TemplatedNaturalLanguageGenerator):
@@ -76,7 +79,13 @@ class BureauFactsNLG(TemplatedNaturalLanguageGenerator):
         suitable = ResponseVariationFilter(self.responses).responses_for_utter_action(
             utter_action, output_channel, filled_slots
         )
-        return suitable[turn % len(suitable)] if suitable else None
+        if not suitable:
+            return None
+        again = [v for v in suitable if _said_before(v)]
+        first = [v for v in suitable if not _said_before(v)]
+        if again and first:
+            return first[0] if turn == 0 else again[(turn - 1) % len(again)]
+        return suitable[turn % len(suitable)]
 
     def render(self, variation: Dict[Text, Any], filled_slots: Optional[Dict[Text, Any]] = None,
                **values: Any) -> Dict[Text, Any]:
@@ -93,6 +102,8 @@ class BureauFactsNLG(TemplatedNaturalLanguageGenerator):
         """The text filled strictly (see the module's docstring); the other keys as Rasa does."""
         metadata = response.get("metadata")
         omit_samples = isinstance(metadata, dict) and metadata.pop(SAMPLE_FACTS_METADATA, None) == "omit"
+        if isinstance(metadata, dict):
+            metadata.pop(SAID_BEFORE_METADATA, None)
         if isinstance(metadata, dict) and not metadata:
             response.pop("metadata")
         text = response.pop("text", None)
@@ -109,6 +120,11 @@ class BureauFactsNLG(TemplatedNaturalLanguageGenerator):
                     logger.error("Response text without a value for %s (those sentences left out): %r",
                                  ", ".join(sorted(missing)), text)
         return response
+
+
+def _said_before(variation: Dict[Text, Any]) -> bool:
+    metadata = variation.get("metadata")
+    return isinstance(metadata, dict) and bool(metadata.get(SAID_BEFORE_METADATA))
 
 
 def times_said(tracker: DialogueStateTracker, utter_action: Text) -> int:

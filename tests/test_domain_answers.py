@@ -10,8 +10,11 @@ from actions.triage.citations import allow_list
 from tests.conftest import ROOT
 
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
-TEXTS = {name: variation["text"] for name, variations in RESPONSES.items() for variation in variations}
-GUIDANCE = {name: text for name, text in TEXTS.items() if name.startswith("utter_ask_") and name.endswith(
+# Every variation of every response (a response may have several: the crisis reply's three, a long
+# answer's short one for the second time), named "utter_x" for the first and "utter_x#2" after.
+TEXTS = {(name if number == 0 else f"{name}#{number + 1}"): variation["text"]
+         for name, variations in RESPONSES.items() for number, variation in enumerate(variations)}
+GUIDANCE = {name: text for name, text in TEXTS.items() if name.startswith("utter_ask_") and name.split("#")[0].endswith(
     ("channels", "online_petition", "procedure", "review", "visit_rules", "progress", "materials", "legal_aid"))}
 TIME_LIMIT = re.compile(r"\d+\s*[日天](?:内|之内)|最多延长|不超过\d+")
 

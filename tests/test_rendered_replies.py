@@ -42,6 +42,7 @@ ACTION_VALUES = {
     "closure_reason": "单位集中学习",
     "slot_minutes": 30,
     "max_active": 2,
+    "surname": "刘",
 }
 
 SHIPPED_SAMPLES = load_config().samples

@@ -27,6 +27,7 @@ class Reason(str, Enum):
     NOT_MOBILE = "not_mobile"            # a valid number, but not a mainland China mobile
     INVALID_NAME = "invalid_name"
     NAME_TOO_LONG = "name_too_long"
+    SURNAME_ONLY = "surname_only"        # "我姓刘": asked once what the lawyer should call them
     EMPTY_SUMMARY = "empty_summary"
     SUMMARY_TOO_LONG = "summary_too_long"
     INVALID_STATUS = "invalid_status"

@@ -18,6 +18,7 @@ from actions.booking.errors import InvalidName, InvalidPhone, InvalidSummary, Re
 
 SUMMARY_MAX_CHARS = 200
 NAME_MAX_CHARS = 4  # plain names; a surname + honorific may be one or two characters longer
+NAME_TOO_LONG_CHARS = 8  # more Chinese characters than this is a sentence, not a name
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff"
 _PLAIN_NAME = re.compile(rf"[{_HAN}]{{2,{NAME_MAX_CHARS}}}")
@@ -27,11 +28,15 @@ _HONORIFICS = (
     "老汉|老太|同志"
 )
 _SURNAME_WITH_HONORIFIC = re.compile(rf"[{_HAN}]{{1,2}}(?:{_HONORIFICS})")
+# "我姓刘", "俺姓刘 叫建国", "姓欧阳": the surname (one or two characters) and what follows, if anything.
+_SURNAME_GIVEN = re.compile(rf"(?:我|俺|咱|本人)?姓([{_HAN}])(?:[，,]?(?:叫|名叫|名|单名)?([{_HAN}]{{1,3}}))?")
 # Names of ethnic minorities are often transcribed with a middle dot: 买买提·艾力.
 _DOTTED_NAME = re.compile(rf"[{_HAN}]{{1,8}}(?:·[{_HAN}]{{1,8}}){{1,3}}")
 _DOTTED_NAME_MAX_CHARS = 16
 # Lead-ins people type before their name; removed, not rejected.
 _LEAD_IN = re.compile(r"^(?:我的名字是|我的名字叫|名字是|名字叫|姓名是|姓名|名字|我叫|我是|叫我|叫)[:：,，\s]*")
+# What people add after a name: "叫我老刘就行".
+_TRAILING = re.compile(r"(?:就行了?|就好了?|就可以了?|就成|好了|吧|啊|呀|哈)+$")
 # Words that never occur in a name but often in an answer that is not one ("不想说", "你猜").
 _NOT_IN_NAMES = (
     "我", "你", "您", "他们", "不", "没", "吗", "呢", "吧", "啊", "呀", "嘛", "哦", "嗯", "么",
@@ -86,11 +91,38 @@ def validate_name(text: str) -> str:
     """A person's name: 2-4 Chinese characters, a surname + form of address (王先生, 欧阳女士),
     or a dotted minority name (买买提·艾力). Lead-ins such as "我叫" are dropped.
 
-    Raises ``InvalidName`` with ``invalid_name`` or ``name_too_long``.
+    People give a name as they are called: 刘老汉, 老刘, 刘大爷, and sometimes with what they say
+    around it ("俺姓刘 刘老汉"): of several parts, the last that is a name is taken. "我姓刘" alone
+    raises ``surname_only`` (detail: the surname), so that the citizen is asked, once and kindly,
+    what the lawyer should call them.
+
+    Raises ``InvalidName`` with ``invalid_name``, ``surname_only`` or ``name_too_long``.
     """
-    name = unicodedata.normalize("NFKC", text or "").translate(_DOT_VARIANTS)
-    name = re.sub(r"\s+", "", name)
+    normalised = unicodedata.normalize("NFKC", text or "").translate(_DOT_VARIANTS)
+    compact = re.sub(r"[\s,，。、;；!！?？~～]+", "", normalised)
+    surname = _SURNAME_GIVEN.fullmatch(compact)
+    if surname:
+        family, given = surname.group(1), surname.group(2)
+        if not given:
+            raise InvalidName(Reason.SURNAME_ONLY, family)
+        return validate_name(given if given.startswith(family) else family + given)
+    parts = [part for part in re.split(r"[\s,，。、;；!！?？~～]+", normalised) if part]
+    try:
+        return _single_name(re.sub(r"\s+", "", normalised))
+    except InvalidName:
+        if len(parts) < 2:
+            raise
+    for part in reversed(parts):
+        try:
+            return _single_name(part)
+        except InvalidName:
+            continue
+    raise InvalidName(Reason.INVALID_NAME)
+
+
+def _single_name(name: str) -> str:
     name = _LEAD_IN.sub("", name)
+    name = _TRAILING.sub("", name)
     name = name.strip("。.!！?？,，、;；:：~～\"'“”‘’")
     if not name or any(word in name for word in _NOT_IN_NAMES):
         raise InvalidName(Reason.INVALID_NAME)
@@ -98,8 +130,8 @@ def validate_name(text: str) -> str:
         return name
     if "·" in name and len(name) <= _DOTTED_NAME_MAX_CHARS and _DOTTED_NAME.fullmatch(name):
         return name
-    if re.fullmatch(rf"[{_HAN}]+", name) and len(name) > NAME_MAX_CHARS:
-        raise InvalidName(Reason.NAME_TOO_LONG)
+    if re.fullmatch(rf"[{_HAN}]+", name) and len(name) > NAME_TOO_LONG_CHARS:
+        raise InvalidName(Reason.NAME_TOO_LONG)  # a sentence rather than a name
     raise InvalidName(Reason.INVALID_NAME)
 
 

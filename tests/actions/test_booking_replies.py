@@ -244,7 +244,9 @@ def test_lookups_that_fail_are_explained(run_action, monkeypatch):
 
 # --- every reason, in every context a refusal is made in --------------------------------------------
 
-SLOT_CONTEXT = list(Reason)  # the time and confirmation checks: any reason the service can give
+# The time and confirmation checks: any reason the service can give (a surname alone is the name
+# question's own, and always comes with the surname: below).
+SLOT_CONTEXT = [reason for reason in Reason if reason != Reason.SURNAME_ONLY]
 DAY_CONTEXT = [Reason.PAST, Reason.TOO_FAR, Reason.NOT_LAWYER_DAY, Reason.HOLIDAY, Reason.CLOSURE,
                Reason.TOO_LATE, Reason.FULL, Reason.LIMIT_PER_DAY]  # the date check (check_date)
 NO_CONTEXT = [Reason.INVALID_PHONE, Reason.NOT_MOBILE, Reason.INVALID_NAME, Reason.NAME_TOO_LONG,
@@ -271,3 +273,10 @@ def test_every_value_and_lookup_reason_renders_alone(reason):
     dispatcher = CollectingDispatcher()
     refuse(dispatcher, reason)
     assert spoken(dispatcher.messages)[0]
+
+
+def test_a_surname_alone_is_asked_about_kindly_with_the_surname():
+    dispatcher = CollectingDispatcher()
+    refuse(dispatcher, Reason.SURNAME_ONLY, surname="刘")
+    text = spoken(dispatcher.messages)[0]
+    assert "您姓刘" in text and "刘先生" in text and "怎么称呼" in text

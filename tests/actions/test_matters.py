@@ -99,6 +99,17 @@ def test_a_second_matter_is_mentioned_for_later(run_action):
     assert messages[1]["buttons"][0]["payload"] == "/matter_social_security"
 
 
+def test_a_runner_up_the_classifier_doubts_is_not_offered_as_a_second_matter(run_action):
+    ranking = [
+        {"name": "matter_land_expropriation", "confidence": 0.58},
+        {"name": "matter_official_misconduct", "confidence": 0.25},
+    ]
+    tracker = make_tracker([message("matter_land_expropriation", "村里征地的补偿款一直没发到我手上", ranking=ranking)],
+                           {"matter_type": "land_expropriation", "matter_stage": "none"})
+    messages, _ = run_action(ActionTriage(), tracker)
+    assert len(messages) == 1
+
+
 def test_insisting_on_petitioning_a_court_matter_gets_the_explanation(run_action):
     tracker = make_tracker([message("insist_petition", "我就要信访")],
                            {"matter_type": "court_case", "triage_stage": "not_enforced"})
@@ -135,3 +146,20 @@ def test_insisting_after_a_petition_answer_is_told_the_review_road():
     events = asyncio.run(ActionExplainSeparation().run(dispatcher, make_tracker([said], {}), {}))
     assert dispatcher.messages[0]["response"] == "utter_ask_review"
     assert slots_of(events) == {"statutory_channel": "petition"}
+
+
+def test_a_weak_guess_at_another_matter_does_not_replace_the_one_asked_about(run_action):
+    def answered(confidence):
+        events = [
+            {"event": "slot", "name": "matter_type", "value": "land_expropriation"},
+            user_event("matter_official_misconduct", "村干部说没钱"),
+            {"event": "slot", "name": "matter_type", "value": "official_misconduct"},
+        ]
+        events[1]["parse_data"]["intent"]["confidence"] = confidence
+        tracker = make_tracker(events, {"matter_type": "official_misconduct", "requested_slot": "matter_stage",
+                                        "matter_stage": "村干部说没钱"})
+        _, result = run_action(ValidateMatterStageForm(), tracker)
+        return [e["value"] for e in result if e["name"] == "matter_type"]
+
+    assert answered(0.85) == ["land_expropriation"]
+    assert answered(0.97) == []  # surely another matter: it is taken

