@@ -101,7 +101,7 @@ class Followups:
 
     @staticmethod
     def _check_text(where: str, text: str, allowed: AllowList, known: frozenset) -> None:
-        unknown = [name for name in placeholders(text) if known and name not in known]
+        unknown = [name for name in placeholders(text) if name not in known]
         if unknown:
             raise FollowupsError(f"{where}: unknown placeholders {unknown}")
         if "《信访条例》" in text:

@@ -149,27 +149,21 @@ def test_every_channel_has_a_road_except_party_appeal():
     assert {road.channel for road in FOLLOWUPS.roads.values()} == set(engine.CHANNELS) - {"party_appeal"}
 
 
-def test_a_miscited_answer_does_not_load(tmp_path):
-    text = open("actions/triage/followups.yml", encoding="utf-8").read().replace(
-        "劳动仲裁不收费（《劳动争议调解仲裁法》第五十三条）", "劳动仲裁不收费（《劳动争议调解仲裁法》第二十七条）")
+def followups_with(tmp_path, old, new):
+    text = open("actions/triage/followups.yml", encoding="utf-8").read().replace(old, new)
     path = tmp_path / "followups.yml"
     path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_miscited_answer_does_not_load(tmp_path):
+    path = followups_with(tmp_path, "劳动仲裁不收费（《劳动争议调解仲裁法》第五十三条）",
+                          "劳动仲裁不收费（《劳动争议调解仲裁法》第二十七条）")
     with pytest.raises(FollowupsError, match="第二十七条"):
         load_followups(path, facts=tuple(FACTS))
 
 
 def test_an_unknown_placeholder_does_not_load(tmp_path):
-    text = open("actions/triage/followups.yml", encoding="utf-8").read().replace(
-        "{hotline_human_resources}", "{hotline_labour}")
-    path = tmp_path / "followups.yml"
-    path.write_text(text, encoding="utf-8")
+    path = followups_with(tmp_path, "{hotline_human_resources}", "{hotline_labour}")
     with pytest.raises(FollowupsError, match="hotline_labour"):
         load_followups(path, facts=tuple(FACTS))
-
-
-def test_an_answer_already_given_is_said_briefly_the_second_time():
-    _, answer = ask("能匿名举报不", "ask_report_misconduct", "official_misconduct")
-    brief = FOLLOWUPS.again(answer, FACTS)
-    assert brief.startswith("这一点刚才说过了") and len(brief) < len(answer) + 60
-    assert "可以匿名举报" in brief and FACTS["hotline_legal_services"] in brief
-    allow_list().check_claims(brief)
